@@ -1,0 +1,1 @@
+//! protoc-gen-cloudrun: generates prost messages, tonic services and Cloud Run glue.

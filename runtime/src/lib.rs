@@ -1,0 +1,1 @@
+//! Runtime for protoc-gen-cloudrun generated services.
