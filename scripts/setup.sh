@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the pinned outside tools the tests talk to: buf (npm, see package.json / package-lock.json)
+# and Python grpcio with health, reflection and status (tests/python/requirements.txt) in .venv.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v npm >/dev/null; then
+  echo "setup: npm is required to install buf (@bufbuild/buf); install Node.js and npm" >&2
+  exit 1
+fi
+if [ ! -x node_modules/.bin/buf ] || ! node_modules/.bin/buf --version >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund
+fi
+echo "setup: buf $(node_modules/.bin/buf --version)"
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import grpc, grpc_health, grpc_reflection, grpc_status, grpc_tools' 2>/dev/null \
+   || ! cmp -s tests/python/requirements.txt .venv/.requirements.txt; then
+  .venv/bin/pip install --disable-pip-version-check -q -r tests/python/requirements.txt
+  cp tests/python/requirements.txt .venv/.requirements.txt
+fi
+echo "setup: python $(.venv/bin/python -c 'import grpc; print("grpcio", grpc.__version__)')"
