@@ -1,0 +1,452 @@
+//! Logs as Cloud Logging reads them: one JSON object per line on stdout with `severity`, `message`
+//! and `time`.
+//!
+//! Two layers share one [`Sink`]:
+//! - `tracing-stackdriver` formats every ordinary event (start-up, shutdown, the service's own
+//!   `tracing` calls);
+//! - [`CallLines`] formats the one line per call that [`call_log`](crate::call_log) emits. The
+//!   stackdriver formatter cannot do this part: it renames every key to camelCase, so it cannot
+//!   write `logging.googleapis.com/trace`, and it builds a map of owned JSON values per event,
+//!   which is too slow for every call. This layer writes straight into a reused buffer.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use serde::Serializer as _;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tracing::field::{Field, Visit};
+use tracing::{Dispatch, Event, Level, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// Target of the per-call events; `CLOUDRUN_LOG_LEVEL=info,cloudrun_runtime::rpc=warn` keeps only
+/// the calls that did not go well.
+pub(crate) const RPC_TARGET: &str = "cloudrun_runtime::rpc";
+
+/// Where log lines are written: stdout unless [`Server::log_writer`](crate::Server::log_writer)
+/// says otherwise.
+#[derive(Clone)]
+pub(crate) struct Sink(Arc<SinkKind>);
+
+enum SinkKind {
+    /// A duplicate of file descriptor 1, written without `std::io::Stdout`'s process-wide lock:
+    /// each line is one `write(2)`, which pipes and files keep whole.
+    StdoutFd(File),
+    /// Used only if descriptor 1 cannot be duplicated.
+    Stdout,
+    Custom(BoxMakeWriter),
+}
+
+impl Sink {
+    pub(crate) fn stdout() -> Self {
+        use std::os::fd::AsFd;
+        let kind = match io::stdout().as_fd().try_clone_to_owned() {
+            Ok(fd) => SinkKind::StdoutFd(File::from(fd)),
+            Err(_) => SinkKind::Stdout,
+        };
+        Sink(Arc::new(kind))
+    }
+
+    pub(crate) fn custom<W>(writer: W) -> Self
+    where
+        W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    {
+        Sink(Arc::new(SinkKind::Custom(BoxMakeWriter::new(writer))))
+    }
+}
+
+impl<'a> MakeWriter<'a> for Sink {
+    type Writer = SinkWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        match &*self.0 {
+            SinkKind::StdoutFd(file) => SinkWriter::Fd(file),
+            SinkKind::Stdout => SinkWriter::Stdout(io::stdout()),
+            SinkKind::Custom(make) => SinkWriter::Custom(make.make_writer()),
+        }
+    }
+}
+
+/// The writer a [`Sink`] hands out for one line.
+pub(crate) enum SinkWriter<'a> {
+    Fd(&'a File),
+    Stdout(io::Stdout),
+    Custom(Box<dyn Write + 'a>),
+}
+
+impl Write for SinkWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            SinkWriter::Fd(file) => file.write(buf),
+            SinkWriter::Stdout(out) => out.write(buf),
+            SinkWriter::Custom(w) => w.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            SinkWriter::Fd(file) => file.write_all(buf),
+            SinkWriter::Stdout(out) => out.lock().write_all(buf),
+            SinkWriter::Custom(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            SinkWriter::Fd(file) => file.flush(),
+            SinkWriter::Stdout(out) => out.flush(),
+            SinkWriter::Custom(w) => w.flush(),
+        }
+    }
+}
+
+/// The subscriber a server logs through.
+///
+/// It becomes the global default when none is set yet, so the service's own `tracing` events are
+/// JSON on stdout too. When one is already set (the application installed its own, or another
+/// server in the same process came first), this server's lines still go to its own sink: they are
+/// emitted inside [`Logging::scope`].
+#[derive(Clone)]
+pub(crate) struct Logging {
+    dispatch: Dispatch,
+    global: bool,
+}
+
+impl Logging {
+    /// Never fails: an already-set global subscriber is kept and noted, not an error.
+    pub(crate) fn install(filter: EnvFilter, sink: Sink, project_id: Option<&str>) -> Self {
+        let ordinary = tracing_stackdriver::layer()
+            .with_writer(sink.clone())
+            .with_filter(filter_fn(|meta| meta.target() != RPC_TARGET));
+        let subscriber = tracing_subscriber::registry()
+            .with(filter)
+            .with(ordinary)
+            .with(CallLines::new(sink, project_id));
+        let dispatch = Dispatch::new(subscriber);
+        let global = tracing::dispatcher::set_global_default(dispatch.clone()).is_ok();
+        Logging { dispatch, global }
+    }
+
+    /// Runs `f` with this server's subscriber as the default, so events inside reach its sink.
+    #[inline]
+    pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.global {
+            // Already where events go; skip the thread-local swap on the per-call path.
+            f()
+        } else {
+            tracing::dispatcher::with_default(&self.dispatch, f)
+        }
+    }
+}
+
+/// Cloud Logging's severity names for `tracing` levels (as tracing-stackdriver maps them).
+fn severity(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        Level::INFO => "INFO",
+        Level::DEBUG | Level::TRACE => "DEBUG",
+    }
+}
+
+/// Formats the per-call events (target [`RPC_TARGET`]) and ignores every other event.
+pub(crate) struct CallLines {
+    sink: Sink,
+    /// `"projects/<id>/traces/"` when the project is known; without it Cloud Logging cannot
+    /// resolve a trace, so trace fields are left out.
+    trace_prefix: Option<Box<str>>,
+}
+
+impl CallLines {
+    pub(crate) fn new(sink: Sink, project_id: Option<&str>) -> Self {
+        CallLines {
+            sink,
+            trace_prefix: project_id.map(|p| format!("projects/{p}/traces/").into_boxed_str()),
+        }
+    }
+
+    /// One JSON object and a newline. Known field names get Cloud Logging's keys; any other
+    /// field is written under its own name.
+    pub(crate) fn format(&self, event: &Event<'_>, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(b"{\"time\":\"");
+        // Formatting the current time into a Vec cannot fail for this well-known format.
+        let _ = OffsetDateTime::now_utc().format_into(buf, &Rfc3339);
+        buf.extend_from_slice(b"\",\"severity\":\"");
+        buf.extend_from_slice(severity(event.metadata().level()).as_bytes());
+        buf.extend_from_slice(b"\",\"target\":\"");
+        buf.extend_from_slice(RPC_TARGET.as_bytes());
+        buf.push(b'"');
+        event.record(&mut CallFields {
+            buf,
+            trace_prefix: self.trace_prefix.as_deref(),
+        });
+        buf.extend_from_slice(b"}\n");
+    }
+}
+
+impl<S: Subscriber> Layer<S> for CallLines {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() != RPC_TARGET {
+            return;
+        }
+        thread_local! {
+            static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+        }
+        LINE.with(|line| {
+            // Re-entry (a writer that logs) gets a fresh buffer instead of a borrow panic.
+            let mut fresh = Vec::new();
+            let mut borrowed = line.try_borrow_mut();
+            let buf = match borrowed.as_deref_mut() {
+                Ok(buf) => buf,
+                Err(_) => &mut fresh,
+            };
+            buf.clear();
+            self.format(event, buf);
+            // A closed stdout must not take the server down; the line is lost either way.
+            let _ = self.sink.make_writer().write_all(buf);
+        });
+    }
+}
+
+/// Writes an event's fields as `,"key":value` pairs.
+struct CallFields<'a> {
+    buf: &'a mut Vec<u8>,
+    trace_prefix: Option<&'a str>,
+}
+
+impl CallFields<'_> {
+    fn key(&mut self, key: &str) {
+        self.buf.push(b',');
+        self.string(key);
+        self.buf.push(b':');
+    }
+
+    fn string(&mut self, value: &str) {
+        // Writing JSON into a Vec only fails on invalid UTF-8, which a &str cannot hold.
+        let _ = serde_json::to_writer(&mut *self.buf, value);
+    }
+
+    fn display(&mut self, value: &dyn fmt::Display) {
+        // serde_json escapes a Display value as it is formatted: no intermediate String.
+        let _ = serde_json::Serializer::new(&mut *self.buf).collect_str(value);
+    }
+}
+
+/// Shows a `Debug` value through `Display` so it can be escaped while formatted.
+struct DebugAsDisplay<'a>(&'a dyn fmt::Debug);
+
+impl fmt::Display for DebugAsDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Visit for CallFields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "trace" => {
+                let Some(prefix) = self.trace_prefix else {
+                    return;
+                };
+                self.key("logging.googleapis.com/trace");
+                self.display(&format_args!("{prefix}{value}"));
+            }
+            "span_id" => {
+                if self.trace_prefix.is_some() {
+                    self.key("logging.googleapis.com/spanId");
+                    self.string(value);
+                }
+            }
+            name => {
+                self.key(json_key(name));
+                self.string(value);
+            }
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if field.name() == "trace_sampled" {
+            if self.trace_prefix.is_none() {
+                return;
+            }
+            self.key("logging.googleapis.com/trace_sampled");
+        } else {
+            self.key(json_key(field.name()));
+        }
+        self.buf
+            .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == "latency_us" {
+            self.key("latencyMs");
+            // Milliseconds with microsecond precision, as a JSON number.
+            let _ = write!(self.buf, "{}.{:03}", value / 1000, value % 1000);
+        } else {
+            self.key(json_key(field.name()));
+            let _ = serde_json::to_writer(&mut *self.buf, &value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(json_key(field.name()));
+        let _ = serde_json::to_writer(&mut *self.buf, &value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.key(json_key(field.name()));
+        self.display(&DebugAsDisplay(value));
+    }
+}
+
+/// The JSON key for a per-call field: camelCase, like tracing-stackdriver's keys.
+fn json_key(field: &str) -> &str {
+    match field {
+        "code_number" => "codeNumber",
+        "status_message" => "statusMessage",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A writer that keeps what it is given.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn lines(project: Option<&str>, emit: impl FnOnce()) -> Vec<serde_json::Value> {
+        let captured = Captured::default();
+        let sink = Sink::custom({
+            let c = captured.clone();
+            move || c.clone()
+        });
+        let filter = EnvFilter::new("info");
+        let subscriber = tracing_subscriber::registry()
+            .with(filter)
+            .with(
+                tracing_stackdriver::layer()
+                    .with_writer(sink.clone())
+                    .with_filter(filter_fn(|meta| meta.target() != RPC_TARGET)),
+            )
+            .with(CallLines::new(sink, project));
+        tracing::subscriber::with_default(subscriber, emit);
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    #[test]
+    fn a_call_line_carries_cloud_logging_keys() {
+        let out = lines(Some("demo-project"), || {
+            tracing::event!(
+                target: RPC_TARGET,
+                Level::WARN,
+                method = "/pkg.Svc/Do",
+                code = "NOT_FOUND",
+                code_number = 5i32,
+                latency_us = 12_345u64,
+                status_message = "no \"such\" thing\n",
+                trace = "4bf92f3577b34da6a3ce929d0e0e4736",
+                span_id = "00f067aa0ba902b7",
+                trace_sampled = true,
+                "/pkg.Svc/Do NOT_FOUND {}",
+                "12.345 ms"
+            );
+        });
+        assert_eq!(out.len(), 1, "{out:?}");
+        let line = &out[0];
+        assert_eq!(line["severity"], "WARNING");
+        assert_eq!(line["message"], "/pkg.Svc/Do NOT_FOUND 12.345 ms");
+        assert_eq!(line["method"], "/pkg.Svc/Do");
+        assert_eq!(line["code"], "NOT_FOUND");
+        assert_eq!(line["codeNumber"], 5);
+        assert_eq!(line["latencyMs"], 12.345);
+        assert_eq!(line["statusMessage"], "no \"such\" thing\n");
+        assert_eq!(
+            line["logging.googleapis.com/trace"],
+            "projects/demo-project/traces/4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(line["logging.googleapis.com/spanId"], "00f067aa0ba902b7");
+        assert_eq!(line["logging.googleapis.com/trace_sampled"], true);
+        // RFC 3339 in UTC: 2024-05-01T12:34:56.789012345Z
+        let time = line["time"].as_str().unwrap().as_bytes();
+        assert!(time.len() >= 20 && time.ends_with(b"Z"), "{line}");
+        for (i, c) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+            assert_eq!(time[i], c, "{line}");
+        }
+        let year = OffsetDateTime::now_utc().year().to_string();
+        assert!(time.starts_with(year.as_bytes()), "{line}");
+    }
+
+    #[test]
+    fn without_a_project_there_are_no_trace_fields() {
+        let out = lines(None, || {
+            tracing::event!(
+                target: RPC_TARGET,
+                Level::INFO,
+                method = "/pkg.Svc/Do",
+                trace = "4bf92f3577b34da6a3ce929d0e0e4736",
+                span_id = "00f067aa0ba902b7",
+                trace_sampled = true,
+                "x"
+            );
+        });
+        let line = &out[0];
+        assert_eq!(line["method"], "/pkg.Svc/Do");
+        for key in [
+            "logging.googleapis.com/trace",
+            "logging.googleapis.com/spanId",
+            "logging.googleapis.com/trace_sampled",
+        ] {
+            assert!(line.get(key).is_none(), "{key} in {line}");
+        }
+    }
+
+    #[test]
+    fn a_project_id_that_needs_escaping_cannot_break_the_line() {
+        let out = lines(Some("a\"b"), || {
+            tracing::event!(target: RPC_TARGET, Level::INFO, trace = "abc", "x");
+        });
+        assert_eq!(
+            out[0]["logging.googleapis.com/trace"],
+            "projects/a\"b/traces/abc"
+        );
+    }
+
+    #[test]
+    fn ordinary_events_go_through_stackdriver_once_and_call_events_only_through_call_lines() {
+        let out = lines(Some("p"), || {
+            tracing::info!(port = 8080u64, "listening");
+            tracing::event!(target: RPC_TARGET, Level::INFO, method = "/a.B/C", "call");
+            tracing::debug!("filtered out by the info filter");
+        });
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0]["message"], "listening");
+        assert_eq!(out[0]["port"], 8080);
+        assert_eq!(out[0]["severity"], "INFO");
+        assert_eq!(out[1]["message"], "call");
+        assert_eq!(out[1]["method"], "/a.B/C");
+    }
+}

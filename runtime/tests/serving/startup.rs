@@ -1,0 +1,76 @@
+//! Start-up: binding, errors, several servers and subscribers in one process.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use cloudrun_runtime::{Error, Server};
+
+use crate::harness::{LOCALHOST, Logs, TestServer, server};
+use crate::probe::{self, echo};
+
+#[tokio::test]
+async fn a_port_in_use_is_an_error_naming_the_address() {
+    let taken = TcpListener::bind((LOCALHOST, 0)).unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = server(&Logs::default())
+        .port(port)
+        .bind()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Bind { address, .. } if address == SocketAddr::new(LOCALHOST, port))
+    );
+    let text = err.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(text.contains("PORT"), "{text}");
+}
+
+#[tokio::test]
+async fn bad_registrations_are_errors_not_panics() {
+    let twice = server(&Logs::default())
+        .add_service(probe::service())
+        .bind()
+        .await
+        .unwrap_err();
+    assert!(twice.to_string().contains("registered twice"), "{twice}");
+
+    let renamed = cloudrun_runtime::ServiceDef::new("cloudrun.test.Other", &[], |limits| {
+        probe::ProbeServer::<0>::new(limits)
+    });
+    let err = Server::new()
+        .host(LOCALHOST)
+        .port(0)
+        .add_service(renamed)
+        .bind()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NamedService::NAME"), "{err}");
+
+    let err = Server::new().log_filter("loud").unwrap_err();
+    assert!(err.to_string().contains("\"loud\" is not a level"), "{err}");
+}
+
+#[tokio::test]
+async fn bind_reports_serving_quickly_and_serve_answers_on_the_bound_port() {
+    let started = Instant::now();
+    let server = TestServer::start().await;
+    let took = started.elapsed();
+    // Debug build on a shared machine: a generous bound that still catches heavy start-up work.
+    assert!(took < Duration::from_millis(500), "start-up took {took:?}");
+    assert_eq!(echo(&server.channel().await, "up").await.unwrap(), "up");
+}
+
+#[tokio::test]
+async fn a_server_starts_when_a_global_subscriber_is_already_set_and_still_logs_to_its_writer() {
+    // Whichever test got here first may already have set one; either way one is set now.
+    let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+    let first = TestServer::start().await;
+    let second = TestServer::start().await;
+    for server in [&first, &second] {
+        echo(&server.channel().await, "x").await.unwrap();
+        server
+            .logs
+            .wait_for("for the call", |l| l["method"] == probe::ECHO_PATH)
+            .await;
+    }
+}
