@@ -1,0 +1,161 @@
+//! The service generator plugged into prost-build: tonic-build's client and server, with
+//! deprecation carried onto them, followed by the Cloud Run glue.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use quote::ToTokens;
+
+use crate::Error;
+use crate::glue;
+use crate::model::{Model, Service};
+use crate::params::Params;
+
+/// Wraps tonic-prost-build's service generator.
+pub struct CloudRunServices {
+    tonic: Box<dyn prost_build::ServiceGenerator>,
+    services: HashMap<String, Service>,
+    runtime_crate: Option<syn::Path>,
+    errors: Rc<RefCell<Vec<Error>>>,
+}
+
+impl CloudRunServices {
+    /// A generator for the services of `model`. prost-build's trait cannot return errors, so they
+    /// are collected in `errors` for the caller to report after generation.
+    pub fn new(
+        model: &Model,
+        params: &Params,
+        errors: Rc<RefCell<Vec<Error>>>,
+    ) -> Result<CloudRunServices, Error> {
+        let tonic = tonic_prost_build::configure()
+            .build_client(params.client)
+            .build_server(params.server)
+            // `connect` would need tonic's `transport` feature in the user's crate; channels come
+            // from the runtime (or tonic) instead, and the output does not depend on features.
+            .build_transport(false)
+            .compile_well_known_types(params.compile_well_known_types)
+            .service_generator();
+        let runtime_crate = if params.server {
+            Some(
+                syn::parse_str::<syn::Path>(&params.runtime_crate).map_err(|_| {
+                    Error::Generate(format!("invalid runtime_crate `{}`", params.runtime_crate))
+                })?,
+            )
+        } else {
+            None
+        };
+        Ok(CloudRunServices {
+            tonic,
+            services: model
+                .services()
+                .map(|service| (service.full_name.clone(), service.clone()))
+                .collect(),
+            runtime_crate,
+            errors,
+        })
+    }
+}
+
+impl prost_build::ServiceGenerator for CloudRunServices {
+    fn generate(&mut self, service: prost_build::Service, buf: &mut String) {
+        let full_name = if service.package.is_empty() {
+            service.proto_name.clone()
+        } else {
+            format!("{}.{}", service.package, service.proto_name)
+        };
+        let Some(model) = self.services.get(&full_name) else {
+            // A service of an imported file: generated only for prost-build's type graph, and
+            // then dropped with the rest of that file's code.
+            self.tonic.generate(service, buf);
+            return;
+        };
+        if model.names.service != service.name {
+            self.errors.borrow_mut().push(Error::Generate(format!(
+                "service `{full_name}`: prost-build names it `{}`, the glue expected `{}`",
+                service.name, model.names.service
+            )));
+            return;
+        }
+        let mut code = String::new();
+        self.tonic.generate(service, &mut code);
+        if model.deprecated || model.methods.iter().any(|m| m.deprecated) {
+            match mark_deprecated(&code, model) {
+                Ok(marked) => code = marked,
+                Err(error) => {
+                    self.errors.borrow_mut().push(error);
+                    return;
+                }
+            }
+        }
+        buf.push_str(&code);
+        if let Some(runtime) = &self.runtime_crate {
+            buf.push('\n');
+            buf.push_str(&glue::service_glue(model, runtime).to_string());
+            buf.push('\n');
+        }
+    }
+
+    fn finalize(&mut self, buf: &mut String) {
+        self.tonic.finalize(buf);
+    }
+
+    fn finalize_package(&mut self, package: &str, buf: &mut String) {
+        self.tonic.finalize_package(package, buf);
+    }
+}
+
+/// Adds `#[deprecated]` where tonic-build does not: on the client and server structs and the
+/// server trait of a deprecated service, and on the trait methods of deprecated RPCs (tonic-build
+/// marks only the client methods).
+fn mark_deprecated(code: &str, service: &Service) -> Result<String, Error> {
+    let mut file: syn::File = syn::parse_str(code).map_err(|error| {
+        Error::Generate(format!(
+            "service `{}`: cannot read tonic-build's output: {error}",
+            service.full_name
+        ))
+    })?;
+    let names = &service.names;
+    let deprecated: syn::Attribute = syn::parse_quote!(#[deprecated]);
+    let methods: Vec<&str> = service
+        .methods
+        .iter()
+        .filter(|m| m.deprecated)
+        .map(|m| m.rust_name.as_str())
+        .collect();
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = module.content.as_mut() else {
+            continue;
+        };
+        for item in items {
+            match item {
+                syn::Item::Struct(item)
+                    if service.deprecated
+                        && (item.ident == names.client_struct
+                            || item.ident == names.server_struct) =>
+                {
+                    item.attrs.push(deprecated.clone());
+                }
+                syn::Item::Trait(item)
+                    if module.ident == names.server_mod && item.ident == names.service =>
+                {
+                    if service.deprecated {
+                        item.attrs.push(deprecated.clone());
+                    }
+                    for trait_item in &mut item.items {
+                        if let syn::TraitItem::Fn(function) = trait_item {
+                            if methods.iter().any(|m| function.sig.ident == m) {
+                                function.attrs.push(deprecated.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(file.to_token_stream().to_string())
+}
