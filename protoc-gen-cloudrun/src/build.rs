@@ -197,7 +197,7 @@ impl Builder {
                     )
                 })?,
         };
-        let input = compile_protos(protos, includes)?;
+        let input = compile_protos(protos, includes, &self.params)?;
         if self.emit_rerun_if_changed {
             for path in &input.1 {
                 println!("cargo:rerun-if-changed={}", path.display());
@@ -210,9 +210,14 @@ impl Builder {
 }
 
 /// Compiles the files with protox; also returns every source file read, for cargo.
+///
+/// Like prost-build, code is generated for the imports too, as the generated code uses their
+/// types; except for packages mapped to existing Rust code with `extern_path` (and the
+/// well-known types, which prost-types provides unless `compile_well_known_types` is set).
 fn compile_protos(
     protos: &[impl AsRef<Path>],
     includes: &[impl AsRef<Path>],
+    params: &Params,
 ) -> Result<(Input, Vec<PathBuf>), Error> {
     let describe = |error: protox::Error| Error::Compile(format!("{error:?}"));
     let mut compiler =
@@ -221,9 +226,22 @@ fn compile_protos(
     for proto in protos {
         compiler.open_file(proto.as_ref()).map_err(describe)?;
     }
+    let pool = compiler.descriptor_pool();
+    let mapped = |name: &str| {
+        let package = pool
+            .get_file_by_name(name)
+            .map(|file| format!(".{}", file.package_name()))
+            .unwrap_or_default();
+        params.extern_paths.iter().any(|(proto, _)| {
+            package == *proto
+                || package
+                    .strip_prefix(proto.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    };
     let file_to_generate: Vec<String> = compiler
         .files()
-        .filter(|file| !file.is_import())
+        .filter(|file| !file.is_import() || !mapped(file.name()))
         .map(|file| file.name().to_string())
         .collect();
     let sources: Vec<PathBuf> = compiler

@@ -55,7 +55,8 @@ impl ModFile {
              // The module tree of the generated packages, for `mod gen;` (`mod r#gen;` in edition 2024).\n\
              // Each package module allows the lints that code generated from .proto files cannot follow:\n\
              // protobuf's names, shapes and comments are not Rust's (a service `Self` gets `Self_Server`),\n\
-             // and the code generated for deprecated items has to use them.\n\
+             // a crate uses only part of what is generated, and the code generated for deprecated items\n\
+             // has to use them.\n\
              // Under buf's default per-directory strategy each run adds its packages below; if rustc\n\
              // reports a module defined twice here, set `strategy: all` in buf.gen.yaml.\n"
         )
@@ -331,6 +332,7 @@ fn module_tree(model: &Model) -> String {
         out.push_str("    use super::*;\n");
         let _ = writeln!(out, "    include!(\"{}\");", package.file_name);
         out.push_str("}\n");
+        out.push_str("#[allow(unused_imports)] // when nothing without a package is used\n");
         out.push_str("pub use self::__cloudrun_no_package::*;\n");
     }
     for (name, node) in &root.children {
@@ -357,8 +359,8 @@ fn write_module_body(out: &mut String, node: &TreeNode<'_>, depth: usize) {
 /// The lints generated code cannot follow; the header of the module tree file says why.
 fn lint_attributes(out: &mut String) {
     out.push_str(
-        "#[allow(\n    deprecated,\n    missing_docs,\n    non_camel_case_types,\n    non_snake_case,\n    \
-         clippy::all,\n    clippy::pedantic,\n    clippy::nursery,\n    rustdoc::all\n)]\n",
+        "#[allow(\n    dead_code,\n    deprecated,\n    missing_docs,\n    non_camel_case_types,\n    \
+         non_snake_case,\n    clippy::all,\n    clippy::pedantic,\n    clippy::nursery,\n    rustdoc::all\n)]\n",
     );
 }
 

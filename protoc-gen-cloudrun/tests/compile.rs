@@ -257,17 +257,18 @@ fn assert_success(output: &std::process::Output, what: &str) -> String {
 fn generated_code_compiles_without_warnings_in_both_editions() {
     let sets = generated_sets();
     for edition in ["2021", "2024"] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        check_crate(dir.path(), edition, &sets);
+        let dir = common::check_crate_dir(&format!("generated-code-{edition}"));
+        let dir = dir.as_path();
+        check_crate(dir, edition, &sets);
 
         assert_success(
-            &common::cargo(dir.path(), &["build", "--lib"]),
+            &common::cargo(dir, &["build", "--lib"]),
             &format!("cargo build ({edition})"),
         );
 
         let fmt = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args(["fmt", "--check"])
-            .current_dir(dir.path())
+            .current_dir(dir)
             .output()
             .expect("cargo fmt");
         assert_success(
@@ -276,7 +277,7 @@ fn generated_code_compiles_without_warnings_in_both_editions() {
         );
 
         let doc = assert_success(
-            &common::cargo(dir.path(), &["test", "--doc"]),
+            &common::cargo(dir, &["test", "--doc"]),
             &format!("cargo test --doc ({edition})"),
         );
         assert!(
@@ -285,10 +286,7 @@ fn generated_code_compiles_without_warnings_in_both_editions() {
         );
 
         if edition == "2021" {
-            let probe = common::cargo(
-                dir.path(),
-                &["build", "--lib", "--features", "deprecation_probe"],
-            );
+            let probe = common::cargo(dir, &["build", "--lib", "--features", "deprecation_probe"]);
             let stderr = String::from_utf8_lossy(&probe.stderr);
             assert!(
                 !probe.status.success(),

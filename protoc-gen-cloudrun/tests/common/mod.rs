@@ -237,6 +237,17 @@ pub fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).expect("target dir").to_path_buf()
 }
 
+/// A directory for a check crate, at a stable place so that its build is incremental and does
+/// not leave one set of artifacts per run in the shared target directory. Emptied first.
+pub fn check_crate_dir(name: &str) -> PathBuf {
+    let dir = target_dir().join("protoc-gen-cloudrun-checks").join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("empty the check crate directory");
+    }
+    std::fs::create_dir_all(&dir).expect("create the check crate directory");
+    dir
+}
+
 /// `cargo` with the environment of a user's build: the shared target directory, offline.
 pub fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
