@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use protoc_gen_cloudrun::build::Builder;
 
 fn multi_protos() -> Vec<String> {
