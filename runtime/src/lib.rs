@@ -62,6 +62,7 @@ mod reflection;
 mod server;
 mod service;
 mod shutdown;
+mod stdout_batch;
 mod trace_context;
 
 pub use error::Error;

@@ -1,17 +1,20 @@
 //! Logs as Cloud Logging reads them: one JSON object per line on stdout with `severity`, `message`
 //! and `time`.
 //!
-//! Two layers share one [`Sink`]:
+//! One layer, [`CloudLogging`], writes to one [`Sink`]:
 //! - `tracing-stackdriver` formats every ordinary event (start-up, shutdown, the service's own
 //!   `tracing` calls);
 //! - [`CallLines`] formats the one line per call that [`call_log`](crate::call_log) emits. The
 //!   stackdriver formatter cannot do this part: it renames every key to camelCase, so it cannot
 //!   write `logging.googleapis.com/trace`, and it builds a map of owned JSON values per event,
 //!   which is too slow for every call. This layer writes straight into a reused buffer.
+//!
+//! Routing by target inside one layer, rather than with a per-layer filter, keeps the
+//! subscriber's max level known (the `EnvFilter`'s): with a per-layer filter it becomes "unknown",
+//! and every `trace!` inside hyper and h2 would be evaluated on every frame.
 
 use std::cell::RefCell;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -19,13 +22,15 @@ use serde::Serializer as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tracing::field::{Field, Visit};
-use tracing::{Dispatch, Event, Level, Subscriber};
+use tracing::{Dispatch, Event, Level, Subscriber, span};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::stdout_batch::{Serving, StdoutBatch};
 
 /// Target of the per-call events; `CLOUDRUN_LOG_LEVEL=info,cloudrun_runtime::rpc=warn` keeps only
 /// the calls that did not go well.
@@ -37,22 +42,14 @@ pub(crate) const RPC_TARGET: &str = "cloudrun_runtime::rpc";
 pub(crate) struct Sink(Arc<SinkKind>);
 
 enum SinkKind {
-    /// A duplicate of file descriptor 1, written without `std::io::Stdout`'s process-wide lock:
-    /// each line is one `write(2)`, which pipes and files keep whole.
-    StdoutFd(File),
-    /// Used only if descriptor 1 cannot be duplicated.
-    Stdout,
+    /// The process's stdout, batched while serving.
+    Stdout(&'static StdoutBatch),
     Custom(BoxMakeWriter),
 }
 
 impl Sink {
     pub(crate) fn stdout() -> Self {
-        use std::os::fd::AsFd;
-        let kind = match io::stdout().as_fd().try_clone_to_owned() {
-            Ok(fd) => SinkKind::StdoutFd(File::from(fd)),
-            Err(_) => SinkKind::Stdout,
-        };
-        Sink(Arc::new(kind))
+        Sink(Arc::new(SinkKind::Stdout(StdoutBatch::get())))
     }
 
     pub(crate) fn custom<W>(writer: W) -> Self
@@ -61,6 +58,15 @@ impl Sink {
     {
         Sink(Arc::new(SinkKind::Custom(BoxMakeWriter::new(writer))))
     }
+
+    /// Batches stdout writes until the guard is dropped (which writes what is left); `None` for
+    /// other writers, which get every line as it comes.
+    pub(crate) fn serving(&self) -> Option<Serving> {
+        match &*self.0 {
+            SinkKind::Stdout(batch) => Some(batch.serving()),
+            SinkKind::Custom(_) => None,
+        }
+    }
 }
 
 impl<'a> MakeWriter<'a> for Sink {
@@ -68,8 +74,7 @@ impl<'a> MakeWriter<'a> for Sink {
 
     fn make_writer(&'a self) -> Self::Writer {
         match &*self.0 {
-            SinkKind::StdoutFd(file) => SinkWriter::Fd(file),
-            SinkKind::Stdout => SinkWriter::Stdout(io::stdout()),
+            SinkKind::Stdout(batch) => SinkWriter::Stdout(batch),
             SinkKind::Custom(make) => SinkWriter::Custom(make.make_writer()),
         }
     }
@@ -77,32 +82,29 @@ impl<'a> MakeWriter<'a> for Sink {
 
 /// The writer a [`Sink`] hands out for one line.
 pub(crate) enum SinkWriter<'a> {
-    Fd(&'a File),
-    Stdout(io::Stdout),
+    Stdout(&'static StdoutBatch),
     Custom(Box<dyn Write + 'a>),
 }
 
 impl Write for SinkWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            SinkWriter::Fd(file) => file.write(buf),
-            SinkWriter::Stdout(out) => out.write(buf),
+            SinkWriter::Stdout(batch) => batch.write(buf).map(|()| buf.len()),
             SinkWriter::Custom(w) => w.write(buf),
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            SinkWriter::Fd(file) => file.write_all(buf),
-            SinkWriter::Stdout(out) => out.lock().write_all(buf),
+            SinkWriter::Stdout(batch) => batch.write(buf),
             SinkWriter::Custom(w) => w.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            SinkWriter::Fd(file) => file.flush(),
-            SinkWriter::Stdout(out) => out.flush(),
+            // Batched lines are written on the batch's own schedule (and at the end of serving).
+            SinkWriter::Stdout(_) => Ok(()),
             SinkWriter::Custom(w) => w.flush(),
         }
     }
@@ -123,13 +125,9 @@ pub(crate) struct Logging {
 impl Logging {
     /// Never fails: an already-set global subscriber is kept and noted, not an error.
     pub(crate) fn install(filter: EnvFilter, sink: Sink, project_id: Option<&str>) -> Self {
-        let ordinary = tracing_stackdriver::layer()
-            .with_writer(sink.clone())
-            .with_filter(filter_fn(|meta| meta.target() != RPC_TARGET));
         let subscriber = tracing_subscriber::registry()
             .with(filter)
-            .with(ordinary)
-            .with(CallLines::new(sink, project_id));
+            .with(CloudLogging::new(sink, project_id));
         let dispatch = Dispatch::new(subscriber);
         let global = tracing::dispatcher::set_global_default(dispatch.clone()).is_ok();
         Logging { dispatch, global }
@@ -157,7 +155,7 @@ fn severity(level: &Level) -> &'static str {
     }
 }
 
-/// Formats the per-call events (target [`RPC_TARGET`]) and ignores every other event.
+/// Formats the per-call events (target [`RPC_TARGET`]).
 pub(crate) struct CallLines {
     sink: Sink,
     /// `"projects/<id>/traces/"` when the project is known; without it Cloud Logging cannot
@@ -192,11 +190,65 @@ impl CallLines {
     }
 }
 
-impl<S: Subscriber> Layer<S> for CallLines {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != RPC_TARGET {
-            return;
+/// The subscriber's one output layer: call events to [`CallLines`], everything else to
+/// tracing-stackdriver.
+pub(crate) struct CloudLogging<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    ordinary: tracing_stackdriver::Layer<S, Sink>,
+    calls: CallLines,
+}
+
+impl<S> CloudLogging<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    pub(crate) fn new(sink: Sink, project_id: Option<&str>) -> Self {
+        CloudLogging {
+            ordinary: tracing_stackdriver::layer().with_writer(sink.clone()),
+            calls: CallLines::new(sink, project_id),
         }
+    }
+}
+
+// Span methods go to the stackdriver layer, which records span fields for its `span` keys; the
+// call lines use no spans.
+impl<S> Layer<S> for CloudLogging<S>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+{
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        self.ordinary.on_new_span(attrs, id, ctx);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        self.ordinary.on_record(id, values, ctx);
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.ordinary.on_enter(id, ctx);
+    }
+
+    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
+        self.ordinary.on_exit(id, ctx);
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        self.ordinary.on_close(id, ctx);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if event.metadata().target() == RPC_TARGET {
+            self.calls.write(event);
+        } else {
+            self.ordinary.on_event(event, ctx);
+        }
+    }
+}
+
+impl CallLines {
+    fn write(&self, event: &Event<'_>) {
         thread_local! {
             static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
         }
@@ -320,6 +372,7 @@ fn json_key(field: &str) -> &str {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use tracing::level_filters::LevelFilter;
 
     /// A writer that keeps what it is given.
     #[derive(Clone, Default)]
@@ -341,15 +394,9 @@ mod tests {
             let c = captured.clone();
             move || c.clone()
         });
-        let filter = EnvFilter::new("info");
         let subscriber = tracing_subscriber::registry()
-            .with(filter)
-            .with(
-                tracing_stackdriver::layer()
-                    .with_writer(sink.clone())
-                    .with_filter(filter_fn(|meta| meta.target() != RPC_TARGET)),
-            )
-            .with(CallLines::new(sink, project));
+            .with(EnvFilter::new("info"))
+            .with(CloudLogging::new(sink, project));
         tracing::subscriber::with_default(subscriber, emit);
         let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         text.lines()
@@ -433,6 +480,14 @@ mod tests {
             out[0]["logging.googleapis.com/trace"],
             "projects/a\"b/traces/abc"
         );
+    }
+
+    #[test]
+    fn the_subscriber_keeps_the_filter_s_max_level_so_disabled_events_cost_nothing() {
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new("info"))
+            .with(CloudLogging::new(Sink::custom(io::sink), None));
+        assert_eq!(subscriber.max_level_hint(), Some(LevelFilter::INFO));
     }
 
     #[test]

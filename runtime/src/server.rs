@@ -235,11 +235,8 @@ impl Server {
                 expected,
             }
         })?;
-        let logging = Logging::install(
-            filter,
-            log_sink.unwrap_or_else(Sink::stdout),
-            settings.project_id.as_deref(),
-        );
+        let sink = log_sink.unwrap_or_else(Sink::stdout);
+        let logging = Logging::install(filter, sink.clone(), settings.project_id.as_deref());
 
         check_service_names(&services)?;
         let names: Vec<&'static str> = services.iter().map(ServiceDef::name).collect();
@@ -309,6 +306,7 @@ impl Server {
 
         Ok(Listening {
             listener,
+            sink,
             local_addr,
             stack,
             calls,
@@ -390,6 +388,7 @@ async fn listen(host: IpAddr, port: u16, host_chosen: bool) -> Result<TcpListene
 /// A bound server, reporting SERVING, about to accept connections.
 pub struct Listening {
     listener: TcpListener,
+    sink: Sink,
     local_addr: SocketAddr,
     stack: Stack,
     calls: Arc<Calls>,
@@ -422,6 +421,7 @@ impl Listening {
     pub async fn serve(self) -> Result<(), Error> {
         let Listening {
             listener,
+            sink,
             local_addr: _,
             stack,
             calls,
@@ -433,6 +433,8 @@ impl Listening {
             shutdown_grace,
         } = self;
 
+        // Lines are batched while serving; the start-up line above went out at once.
+        let batching = sink.serving();
         let mut connections = JoinSet::new();
         let (drain_tx, drain_rx) = watch::channel(());
         let cause = loop {
@@ -514,6 +516,8 @@ impl Listening {
                 "shutdown complete"
             )
         });
+        // Writes every line still buffered before the process can exit.
+        drop(batching);
         Ok(())
     }
 }

@@ -30,12 +30,16 @@ fn main() {
         return;
     }
 
-    let tests: [(&str, fn()); 5] = [
+    let tests: [(&str, fn()); 6] = [
         (
             "sigterm_lets_in_flight_calls_finish_and_exits_zero_with_only_json_on_stdout",
             sigterm_drains,
         ),
         ("sigint_drains_and_exits_zero_too", sigint_drains),
+        (
+            "every_call_gets_exactly_one_line_on_stdout_under_concurrent_load",
+            one_line_per_call,
+        ),
         (
             "a_second_sigterm_cuts_the_drain_short_and_the_cut_call_is_logged",
             second_sigterm_cuts,
@@ -394,4 +398,48 @@ fn port_in_use_exits_non_zero() {
         "{stderr}"
     );
     assert!(stderr.contains("PORT=0 picks one"), "{stderr}");
+}
+
+fn one_line_per_call() {
+    const TASKS: usize = 8;
+    const CALLS: usize = 50;
+    let server = Server::start(&[]);
+    {
+        let rt = runtime();
+        let _in_runtime = rt.enter();
+        let channel = server.channel(&rt);
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|t| {
+                let channel = channel.clone();
+                rt.spawn(async move {
+                    for c in 0..CALLS {
+                        let text = format!("call-{t}-{c}");
+                        assert_eq!(probe::echo(&channel, &text).await.unwrap(), text);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            rt.block_on(task).unwrap();
+        }
+        // The client's runtime stops here, closing its connection: a connection whose client
+        // no longer answers would hold the drain open until the grace period ends.
+    }
+    server.signal("TERM");
+    let (status, lines, stderr) = server.exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status}; stderr: {stderr}");
+    let calls = lines
+        .iter()
+        .filter(|l| l["method"] == probe::ECHO_PATH && l["code"] == "OK")
+        .count();
+    assert_eq!(
+        calls,
+        TASKS * CALLS,
+        "one line per call, none lost or doubled"
+    );
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "shutdown complete",
+        "the last line is the last one logged"
+    );
 }
