@@ -14,7 +14,7 @@
 //!
 //! and in the crate:
 //!
-//! ```ignore
+//! ```text
 //! mod gen {
 //!     include!(concat!(env!("OUT_DIR"), "/mod.rs"));
 //! }

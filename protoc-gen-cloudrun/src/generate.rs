@@ -95,7 +95,7 @@ pub fn generate(input: &Input, params: &Params) -> Result<Output, Error> {
         files,
         mod_file: ModFile {
             name: params.mod_file.clone(),
-            tree: module_tree(&model),
+            tree: module_tree(&model, &params.mod_file),
         },
     })
 }
@@ -276,24 +276,28 @@ fn byte_string_literal(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2 + 16);
     out.push_str("b\"\\\n");
     let mut line = 0;
+    let mut escaped = String::with_capacity(4);
     for &byte in bytes {
-        let escaped = match byte {
-            b'"' => "\\\"".to_string(),
-            b'\\' => "\\\\".to_string(),
-            b'\n' => "\\n".to_string(),
-            b'\t' => "\\t".to_string(),
-            // A continuation swallows the whitespace that starts the next line: escape it there.
-            b' ' if line == 0 => "\\x20".to_string(),
-            0x20..=0x7e => (byte as char).to_string(),
-            _ => format!("\\x{byte:02x}"),
-        };
+        escaped.clear();
+        match byte {
+            b'"' => escaped.push_str("\\\""),
+            b'\\' => escaped.push_str("\\\\"),
+            b'\n' => escaped.push_str("\\n"),
+            b'\t' => escaped.push_str("\\t"),
+            0x21..=0x7e => escaped.push(char::from(byte)),
+            // A continuation swallows the whitespace that starts the next line, so a space is
+            // written as a space only inside a line.
+            b' ' if line > 0 && line < WIDTH => escaped.push(' '),
+            _ => {
+                let _ = write!(escaped, "\\x{byte:02x}");
+            }
+        }
         if line + escaped.len() > WIDTH {
             out.push_str("\\\n");
             line = 0;
             if byte == b' ' {
-                out.push_str("\\x20");
-                line += 4;
-                continue;
+                escaped.clear();
+                escaped.push_str("\\x20");
             }
         }
         line += escaped.len();
@@ -310,8 +314,10 @@ struct TreeNode<'a> {
     children: BTreeMap<&'a str, TreeNode<'a>>,
 }
 
-/// The module declarations for the packages of `model`.
-fn module_tree(model: &Model) -> String {
+/// The module declarations for the packages of `model`, in a file at `mod_file`: `include!`
+/// paths are relative to the including file, so a tree file in a subdirectory climbs out of it.
+fn module_tree(model: &Model, mod_file: &str) -> String {
+    let up = "../".repeat(mod_file.matches('/').count());
     let mut root = TreeNode::default();
     for package in &model.packages {
         let mut node = &mut root;
@@ -330,7 +336,7 @@ fn module_tree(model: &Model) -> String {
             "    #[allow(unused_imports)] // the package may not use its sibling modules\n",
         );
         out.push_str("    use super::*;\n");
-        let _ = writeln!(out, "    include!(\"{}\");", package.file_name);
+        let _ = writeln!(out, "    include!(\"{up}{}\");", package.file_name);
         out.push_str("}\n");
         out.push_str("#[allow(unused_imports)] // when nothing without a package is used\n");
         out.push_str("pub use self::__cloudrun_no_package::*;\n");
@@ -338,20 +344,20 @@ fn module_tree(model: &Model) -> String {
     for (name, node) in &root.children {
         lint_attributes(&mut out);
         let _ = writeln!(out, "pub mod {name} {{");
-        write_module_body(&mut out, node, 1);
+        write_module_body(&mut out, node, 1, &up);
         out.push_str("}\n");
     }
     out
 }
 
-fn write_module_body(out: &mut String, node: &TreeNode<'_>, depth: usize) {
+fn write_module_body(out: &mut String, node: &TreeNode<'_>, depth: usize, up: &str) {
     let indent = "    ".repeat(depth);
     if let Some(package) = node.package {
-        let _ = writeln!(out, "{indent}include!(\"{}\");", package.file_name);
+        let _ = writeln!(out, "{indent}include!(\"{up}{}\");", package.file_name);
     }
     for (name, child) in &node.children {
         let _ = writeln!(out, "{indent}pub mod {name} {{");
-        write_module_body(out, child, depth + 1);
+        write_module_body(out, child, depth + 1, up);
         let _ = writeln!(out, "{indent}}}");
     }
 }

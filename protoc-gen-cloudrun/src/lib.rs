@@ -47,7 +47,7 @@
 //! The glue of a service `catalog.ProductCatalog` is a module `product_catalog_cloudrun` with
 //! `SERVICE_NAME`, `service(impl) -> ServiceDef` and `async fn serve(impl)`:
 //!
-//! ```ignore
+//! ```text
 //! mod gen;
 //!
 //! #[tokio::main]
@@ -95,7 +95,7 @@
 //! | `bytes=.path` | none | `bytes::Bytes` instead of `Vec<u8>` for matching `bytes` fields (repeatable). |
 //! | `btree_map=.path` | none | `BTreeMap` instead of `HashMap` for matching map fields (repeatable). |
 //! | `boxed=.path.field` | none | Box matching message fields (repeatable). |
-//! | `disable_comments=.path` | none | Leave out the doc comments of matching items (repeatable). |
+//! | `disable_comments=.path` | none | Leave out the doc comments of matching items (repeatable): prost-build paths for messages, enums and fields; `.pkg.Service` and `.pkg.Service.Method` exactly for services and methods. |
 //! | `retain_enum_prefix` | `false` | Keep the enum name as prefix of variant names. |
 //! | `enable_type_names` | `false` | Implement `prost::Name` for messages. |
 //! | `mod_file=NAME` | `mod.rs` | Name of the file declaring the module tree (`lib.rs` for a crate of its own). |

@@ -28,7 +28,13 @@ impl CloudRunServices {
         params: &Params,
         errors: Rc<RefCell<Vec<Error>>>,
     ) -> Result<CloudRunServices, Error> {
+        // tonic-build matches full service and method names (`pkg.Service`), without the dot.
+        let tonic_disabled = params
+            .disable_comments
+            .iter()
+            .map(|p| p.trim_start_matches('.'));
         let tonic = tonic_prost_build::configure()
+            .disable_comments(tonic_disabled)
             .build_client(params.client)
             .build_server(params.server)
             // `connect` would need tonic's `transport` feature in the user's crate; channels come

@@ -20,6 +20,32 @@ fn generated_sets() -> Vec<(String, BTreeMap<String, String>)> {
         .map(|set| (set.to_string(), common::generate(set, "")))
         .collect();
 
+    // The well-known types generated instead of taken from prost-types, as buf's
+    // `include_imports` + `include_wkt` send them.
+    let basic = common::fixtures().join("basic");
+    let mut files: Vec<String> = [
+        "any",
+        "duration",
+        "empty",
+        "struct",
+        "timestamp",
+        "wrappers",
+    ]
+    .iter()
+    .map(|name| format!("google/protobuf/{name}.proto"))
+    .collect();
+    files.push("basic.proto".into());
+    let response = protoc_gen_cloudrun::execute(&common::request_for(
+        &basic,
+        &files,
+        "compile_well_known_types",
+        true,
+    ));
+    let wkt = common::apply(&response);
+    assert!(wkt.contains_key("google.protobuf.rs"), "{:?}", wkt.keys());
+    assert!(wkt["shop.v1.rs"].contains("super::super::google::protobuf::Timestamp"));
+    sets.push(("well_known".into(), wkt));
+
     // Real buf, once with every file, once per directory (where each directory is a top-level
     // package of its own, which that strategy can assemble).
     let scratch = tempfile::tempdir().expect("tempdir");
@@ -96,6 +122,7 @@ pub mod directories;
 pub mod googleapis;
 pub mod multi;
 pub mod protoc_multi;
+pub mod well_known;
 
 #[cfg(feature = "deprecation_probe")]
 pub mod deprecation_probe;
@@ -117,6 +144,7 @@ pub fn service_names() -> Vec<&'static str> {
         buf_directory::alpha::echo_cloudrun::SERVICE_NAME,
         buf_directory::beta::v1::clock_cloudrun::SERVICE_NAME,
         protoc_multi::rootless_cloudrun::SERVICE_NAME,
+        well_known::shop::v1::catalog_cloudrun::SERVICE_NAME,
     ]
 }
 

@@ -48,6 +48,30 @@ fn options_change_what_is_generated() {
         "type_attribute"
     );
 
+    let files = common::generate(
+        "basic",
+        "mod_file=src/gen/lib.rs,disable_comments=.shop.v1.Catalog,disable_comments=.shop.v1.Item",
+    );
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        ["shop.v1.rs", "src/gen/lib.rs"]
+    );
+    // include! paths are relative to the including file.
+    assert!(files["src/gen/lib.rs"].contains("include!(\"../../shop.v1.rs\");"));
+    let code = &files["shop.v1.rs"];
+    assert!(
+        !code.contains("Browses and edits the catalog."),
+        "service comments disabled"
+    );
+    assert!(
+        !code.contains("/// An item for sale."),
+        "message comments disabled"
+    );
+    assert!(
+        code.contains("/// Unary: one item by id."),
+        "only for the paths given"
+    );
+
     let files = common::generate("basic", "server=false");
     let code = &files["shop.v1.rs"];
     assert!(code.contains("pub mod catalog_client"));
