@@ -64,15 +64,20 @@
 //!
 //! ## buf's default strategy
 //!
-//! buf runs a local plugin once per directory by default (`strategy: directory`), each run seeing
-//! only that directory's files and their imports, and keeps the first of identically named files.
-//! No single run knows every package, so `mod.rs` is assembled through a protoc insertion point:
-//! each run adds its own packages. This works while the directories' packages do not share a
-//! top-level module; buf still warns `Duplicate generated file name "mod.rs"` (one base file per
-//! run). When a run's code uses a type from another directory, or two directories share a
-//! top-level module (`acme.a` and `acme.b`), generation or compilation stops with a message
-//! pointing at `strategy: all`, which runs the plugin once with every file and is the setting to
-//! use.
+//! With protos in one directory, buf's default works as is. With several, set `strategy: all`.
+//!
+//! buf runs a local plugin once per directory by default (`strategy: directory`), concurrently,
+//! each run seeing only that directory's files and their imports, and keeps only the first of
+//! identically named files. No run knows every package, so the module tree reaches `mod.rs`
+//! through a protoc insertion point, each run adding its own packages. That assembles a working
+//! tree when each directory holds top-level packages of its own (`alpha`, `beta.v1`), with three
+//! blemishes: buf warns `duplicate generated file name "mod.rs"` for every directory but one, the
+//! order of the runs' blocks varies from run to run, and the file loses its final newline. A
+//! tree cannot be assembled at all when directories share a top-level module (`acme.a` and
+//! `acme.b` both need the one `acme` module): rustc then reports the module defined twice in
+//! `mod.rs`, whose header says to use `strategy: all`. And when a directory's code uses a type
+//! from another directory, the plugin stops before writing anything, naming the type, the file
+//! and `strategy: all`.
 //!
 //! # Options
 //!
