@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 fn installed_tool(relative: &str) -> PathBuf {
@@ -43,7 +46,10 @@ pub fn cargo_bin(package: &str, bin: &str) -> PathBuf {
         .current_dir(workspace_root())
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "cargo build -p {package} --bin {bin} failed");
+    assert!(
+        status.success(),
+        "cargo build -p {package} --bin {bin} failed"
+    );
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
@@ -114,7 +120,10 @@ impl CatalogServer {
                 std::thread::sleep(Duration::from_millis(100));
                 return status;
             }
-            assert!(Instant::now() < deadline, "catalog server did not exit within {limit:?}");
+            assert!(
+                Instant::now() < deadline,
+                "catalog server did not exit within {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -140,7 +149,9 @@ fn wait_for_port(rx: &Receiver<String>, child: &mut Child) -> u16 {
                 }
                 seen.push(line);
             }
-            Err(RecvTimeoutError::Timeout) => panic!("no start-up line with a port within 30 s; stdout: {seen:#?}"),
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("no start-up line with a port within 30 s; stdout: {seen:#?}")
+            }
             Err(RecvTimeoutError::Disconnected) => {
                 let status = child.wait().expect("wait");
                 panic!("catalog exited ({status}) before announcing its port; stdout: {seen:#?}")
@@ -153,7 +164,9 @@ fn wait_for_port(rx: &Receiver<String>, child: &mut Child) -> u16 {
 pub fn startup_port(line: &str) -> Option<u16> {
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
     let port = value.get("port")?;
-    port.as_u64().or_else(|| port.as_str()?.parse().ok()).and_then(|p| u16::try_from(p).ok())
+    port.as_u64()
+        .or_else(|| port.as_str()?.parse().ok())
+        .and_then(|p| u16::try_from(p).ok())
 }
 
 /// Runs a Python script from tests/python with the venv's interpreter; returns (success, stdout, stderr).
@@ -175,6 +188,9 @@ pub fn python_check(check: &str, args: &[&str]) -> String {
     let mut all = vec![check];
     all.extend_from_slice(args);
     let (ok, stdout, stderr) = run_python("catalog_checks.py", &all);
-    assert!(ok, "python check {check} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        ok,
+        "python check {check} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     stdout
 }

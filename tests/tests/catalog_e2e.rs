@@ -20,7 +20,9 @@ fn the_guides_client_prints_the_same_against_our_server_as_against_the_guides_se
         .spawn()
         .expect("seed server starts");
     let mut first_line = String::new();
-    BufReader::new(seed_server.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    BufReader::new(seed_server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
     let port = first_line.trim().rsplit(' ').next().unwrap().to_string();
     let (ok, seed_output, stderr) = run_python("seed/client.py", &[&format!("127.0.0.1:{port}")]);
     let _ = seed_server.kill();
@@ -29,8 +31,16 @@ fn the_guides_client_prints_the_same_against_our_server_as_against_the_guides_se
 
     assert_eq!(our_output, seed_output);
     // And the output is the catalog's, not two identical failures.
-    assert!(our_output.contains("Product: Laptop Pro 16, Price: $1299.99"), "{our_output}");
-    assert!(our_output.contains("  Standing Desk: Adjustable standing desk\n  Desk Lamp: LED desk lamp with dimmer"), "{our_output}");
+    assert!(
+        our_output.contains("Product: Laptop Pro 16, Price: $1299.99"),
+        "{our_output}"
+    );
+    assert!(
+        our_output.contains(
+            "  Standing Desk: Adjustable standing desk\n  Desk Lamp: LED desk lamp with dimmer"
+        ),
+        "{our_output}"
+    );
 }
 
 #[test]
@@ -54,30 +64,63 @@ fn reflection_v1alpha_from_python_describes_the_catalog() {
 #[test]
 fn buf_curl_calls_get_product_over_reflection_v1_with_no_proto_files() {
     let server = CatalogServer::start();
-    let url = format!("http://{}/catalog.ProductCatalog/GetProduct", server.target());
+    let url = format!(
+        "http://{}/catalog.ProductCatalog/GetProduct",
+        server.target()
+    );
     let dir = tempfile::tempdir().unwrap(); // no proto files anywhere near
     let out = Command::new(buf())
-        .args(["curl", "--http2-prior-knowledge", "--protocol", "grpc", "--reflect-protocol", "grpc-v1"])
+        .args([
+            "curl",
+            "--http2-prior-knowledge",
+            "--protocol",
+            "grpc",
+            "--reflect-protocol",
+            "grpc-v1",
+        ])
         .args(["-d", r#"{"id":"4"}"#, &url])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "buf curl failed: {}", String::from_utf8_lossy(&out.stderr));
-    let product: serde_json::Value = serde_json::from_slice(&out.stdout).expect("buf curl prints JSON");
+    assert!(
+        out.status.success(),
+        "buf curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let product: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("buf curl prints JSON");
     assert_eq!(product["name"], "Monitor 27 4K");
     assert_eq!(product["price"], 449.99);
     assert_eq!(product["inStock"], true);
 
     let out = Command::new(buf())
-        .args(["curl", "--http2-prior-knowledge", "--protocol", "grpc", "--reflect-protocol", "grpc-v1"])
+        .args([
+            "curl",
+            "--http2-prior-knowledge",
+            "--protocol",
+            "grpc",
+            "--reflect-protocol",
+            "grpc-v1",
+        ])
         .args(["--list-methods", &format!("http://{}", server.target())])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "buf curl --list-methods failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "buf curl --list-methods failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let methods = String::from_utf8_lossy(&out.stdout);
-    for m in ["catalog.ProductCatalog/GetProduct", "catalog.ProductCatalog/ListProducts", "catalog.ProductCatalog/SearchProducts"] {
-        assert!(methods.contains(m), "{m} not listed by reflection v1: {methods}");
+    for m in [
+        "catalog.ProductCatalog/GetProduct",
+        "catalog.ProductCatalog/ListProducts",
+        "catalog.ProductCatalog/SearchProducts",
+    ] {
+        assert!(
+            methods.contains(m),
+            "{m} not listed by reflection v1: {methods}"
+        );
     }
 }
 
@@ -110,10 +153,15 @@ fn every_stdout_line_is_a_cloud_logging_json_object() {
     assert!(server.wait_exit(Duration::from_secs(10)).success());
 
     let lines = server.stdout_lines();
-    assert!(lines.len() >= 4, "expected start-up, request and shutdown lines: {lines:#?}");
+    assert!(
+        lines.len() >= 4,
+        "expected start-up, request and shutdown lines: {lines:#?}"
+    );
     let entries: Vec<serde_json::Value> = lines
         .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
         .collect();
     for entry in &entries {
         for key in ["severity", "message", "time"] {
@@ -121,10 +169,24 @@ fn every_stdout_line_is_a_cloud_logging_json_object() {
         }
     }
     let text = lines.join("\n");
-    assert!(text.contains("catalog-test") && text.contains("catalog-test-00001"), "start-up line names K_SERVICE and K_REVISION: {text}");
-    let rpc_lines: Vec<_> = entries.iter().filter(|e| e.to_string().contains("/catalog.ProductCatalog/GetProduct")).collect();
-    assert!(!rpc_lines.is_empty(), "no per-RPC log line for GetProduct: {text}");
-    assert!(rpc_lines.iter().any(|e| e.to_string().contains("NOT_FOUND")), "the NOT_FOUND call's code is logged: {text}");
+    assert!(
+        text.contains("catalog-test") && text.contains("catalog-test-00001"),
+        "start-up line names K_SERVICE and K_REVISION: {text}"
+    );
+    let rpc_lines: Vec<_> = entries
+        .iter()
+        .filter(|e| e.to_string().contains("/catalog.ProductCatalog/GetProduct"))
+        .collect();
+    assert!(
+        !rpc_lines.is_empty(),
+        "no per-RPC log line for GetProduct: {text}"
+    );
+    assert!(
+        rpc_lines
+            .iter()
+            .any(|e| e.to_string().contains("NOT_FOUND")),
+        "the NOT_FOUND call's code is logged: {text}"
+    );
     let traced = entries
         .iter()
         .find(|e| e.get("logging.googleapis.com/trace").is_some())
@@ -136,6 +198,9 @@ fn every_stdout_line_is_a_cloud_logging_json_object() {
 }
 
 fn send_sigterm(pid: u32) {
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }

@@ -16,7 +16,11 @@ fn files_under(dir: &Path) -> BTreeMap<String, String> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 out.insert(rel, std::fs::read_to_string(&path).unwrap());
             }
         }
@@ -34,14 +38,35 @@ fn committed_generated_code_matches_a_fresh_buf_generate() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(example.join(f), to).unwrap();
     }
-    let path = format!("{}:{}", plugin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
-    let out = Command::new(buf()).arg("generate").current_dir(scratch.path()).env("PATH", path).output().unwrap();
-    assert!(out.status.success(), "buf generate failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "buf generate warned: {}", String::from_utf8_lossy(&out.stderr));
+    let path = format!(
+        "{}:{}",
+        plugin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(buf())
+        .arg("generate")
+        .current_dir(scratch.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "buf generate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "buf generate warned: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let fresh = files_under(&scratch.path().join("src/gen"));
     let committed = files_under(&example.join("src/gen"));
-    assert!(fresh.contains_key("mod.rs") && fresh.contains_key("catalog.rs"), "generated: {:?}", fresh.keys());
+    assert!(
+        fresh.contains_key("mod.rs") && fresh.contains_key("catalog.rs"),
+        "generated: {:?}",
+        fresh.keys()
+    );
     assert_eq!(
         committed.keys().collect::<Vec<_>>(),
         fresh.keys().collect::<Vec<_>>(),
