@@ -236,7 +236,7 @@ impl CallRecord {
         let trace_id = self.trace.as_ref().map(TraceContext::trace_id);
         let span_id = self.trace.as_ref().and_then(TraceContext::span_id);
         let trace_sampled = self.trace.as_ref().filter(|t| t.sampled()).map(|_| true);
-        let latency = Millis(latency_us);
+        // No format string: the line's message is built from these fields as it is written.
         macro_rules! call_event {
             ($level:expr) => {
                 tracing::event!(
@@ -251,7 +251,6 @@ impl CallRecord {
                     trace = trace_id,
                     span_id,
                     trace_sampled,
-                    "{method} {code_name} {latency}"
                 )
             };
         }
@@ -335,15 +334,6 @@ pub(crate) fn code_name(code: Code) -> &'static str {
         Code::Unavailable => "UNAVAILABLE",
         Code::DataLoss => "DATA_LOSS",
         Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
-
-/// Microseconds shown as milliseconds: `1.234 ms`.
-struct Millis(u64);
-
-impl fmt::Display for Millis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03} ms", self.0 / 1000, self.0 % 1000)
     }
 }
 
@@ -496,11 +486,5 @@ mod tests {
         assert_eq!(level(Code::Unavailable, false), Level::WARN);
         assert_eq!(level(Code::Internal, false), Level::ERROR);
         assert_eq!(level(Code::Ok, true), Level::ERROR);
-    }
-
-    #[test]
-    fn latency_reads_as_milliseconds() {
-        assert_eq!(Millis(1_234).to_string(), "1.234 ms");
-        assert_eq!(Millis(7).to_string(), "0.007 ms");
     }
 }

@@ -13,14 +13,17 @@
 //! subscriber's max level known (the `EnvFilter`'s): with a per-layer filter it becomes "unknown",
 //! and every `trace!` inside hyper and h2 would be evaluated on every frame.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::{self, Write};
+use std::ops::Range;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serializer as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tonic::Code;
 use tracing::field::{Field, Visit};
 use tracing::{Dispatch, Event, Level, Subscriber, span};
 use tracing_subscriber::EnvFilter;
@@ -30,6 +33,7 @@ use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::call_log::code_name;
 use crate::stdout_batch::{Serving, StdoutBatch};
 
 /// Target of the per-call events; `CLOUDRUN_LOG_LEVEL=info,cloudrun_runtime::rpc=warn` keeps only
@@ -175,19 +179,71 @@ impl CallLines {
     /// field is written under its own name.
     pub(crate) fn format(&self, event: &Event<'_>, buf: &mut Vec<u8>) {
         buf.extend_from_slice(b"{\"time\":\"");
-        // Formatting the current time into a Vec cannot fail for this well-known format.
-        let _ = OffsetDateTime::now_utc().format_into(buf, &Rfc3339);
+        write_time(buf, SystemTime::now());
         buf.extend_from_slice(b"\",\"severity\":\"");
         buf.extend_from_slice(severity(event.metadata().level()).as_bytes());
         buf.extend_from_slice(b"\",\"target\":\"");
         buf.extend_from_slice(RPC_TARGET.as_bytes());
         buf.push(b'"');
-        event.record(&mut CallFields {
+        let mut fields = CallFields {
             buf,
             trace_prefix: self.trace_prefix.as_deref(),
-        });
+            method: None,
+            code_number: None,
+            latency_us: None,
+        };
+        event.record(&mut fields);
+        fields.write_message();
         buf.extend_from_slice(b"}\n");
     }
+}
+
+/// RFC 3339 in UTC with nanoseconds, as Cloud Logging reads `time`. The calendar part changes
+/// once a second, so each thread formats it once a second and reuses it.
+fn write_time(buf: &mut Vec<u8>, now: SystemTime) {
+    thread_local! {
+        static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+    }
+    let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs();
+    let (cached, mut prefix) = SECOND.get();
+    if cached != seconds {
+        // "2024-05-01T12:34:56Z" for a whole second; its first 19 bytes are the prefix.
+        let mut whole = Vec::with_capacity(20);
+        let formatted = i64::try_from(seconds)
+            .ok()
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .is_some_and(|t| t.format_into(&mut whole, &Rfc3339).is_ok());
+        if !formatted || whole.len() < 19 {
+            // Beyond year 9999; not worth a special case.
+            buf.extend_from_slice(b"9999-12-31T23:59:59Z");
+            return;
+        }
+        prefix.copy_from_slice(&whole[..19]);
+        SECOND.set((seconds, prefix));
+    }
+    buf.extend_from_slice(&prefix);
+    buf.push(b'.');
+    write_padded(buf, u64::from(since_epoch.subsec_nanos()), 9);
+    buf.push(b'Z');
+}
+
+/// `value` in decimal, zero-padded to `width` digits.
+fn write_padded(buf: &mut Vec<u8>, mut value: u64, width: usize) {
+    let start = buf.len();
+    buf.resize(start + width, b'0');
+    for slot in buf[start..].iter_mut().rev() {
+        // `value % 10` is a single digit.
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// Microseconds as milliseconds with three decimals: a JSON number such as `12.345`.
+fn write_millis(buf: &mut Vec<u8>, micros: u64) {
+    let _ = serde_json::to_writer(&mut *buf, &(micros / 1000));
+    buf.push(b'.');
+    write_padded(buf, micros % 1000, 3);
 }
 
 /// The subscriber's one output layer: call events to [`CallLines`], everything else to
@@ -272,12 +328,26 @@ impl CallLines {
 struct CallFields<'a> {
     buf: &'a mut Vec<u8>,
     trace_prefix: Option<&'a str>,
+    /// Where the escaped method sits in `buf`, for the message.
+    method: Option<Range<usize>>,
+    code_number: Option<i64>,
+    latency_us: Option<u64>,
 }
 
 impl CallFields<'_> {
     fn key(&mut self, key: &str) {
         self.buf.push(b',');
-        self.string(key);
+        // Keys are field names, nearly always plain identifiers: those need no escaping.
+        if key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/'))
+        {
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(key.as_bytes());
+            self.buf.push(b'"');
+        } else {
+            self.string(key);
+        }
         self.buf.push(b':');
     }
 
@@ -289,6 +359,24 @@ impl CallFields<'_> {
     fn display(&mut self, value: &dyn fmt::Display) {
         // serde_json escapes a Display value as it is formatted: no intermediate String.
         let _ = serde_json::Serializer::new(&mut *self.buf).collect_str(value);
+    }
+
+    /// `"message": "/pkg.Service/Method NOT_FOUND 1.234 ms"`, built from the fields already
+    /// written rather than formatted again. Events without those fields keep their own message.
+    fn write_message(&mut self) {
+        let (Some(method), Some(code), Some(micros)) =
+            (self.method.clone(), self.code_number, self.latency_us)
+        else {
+            return;
+        };
+        self.buf.extend_from_slice(b",\"message\":\"");
+        self.buf.extend_from_within(method);
+        self.buf.push(b' ');
+        let code = i32::try_from(code).map_or(Code::Unknown, Code::from_i32);
+        self.buf.extend_from_slice(code_name(code).as_bytes());
+        self.buf.push(b' ');
+        write_millis(self.buf, micros);
+        self.buf.extend_from_slice(b" ms\"");
     }
 }
 
@@ -310,6 +398,12 @@ impl Visit for CallFields<'_> {
                 };
                 self.key("logging.googleapis.com/trace");
                 self.display(&format_args!("{prefix}{value}"));
+            }
+            "method" => {
+                self.key("method");
+                let start = self.buf.len() + 1;
+                self.string(value);
+                self.method = Some(start..self.buf.len() - 1);
             }
             "span_id" => {
                 if self.trace_prefix.is_some() {
@@ -340,8 +434,8 @@ impl Visit for CallFields<'_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
         if field.name() == "latency_us" {
             self.key("latencyMs");
-            // Milliseconds with microsecond precision, as a JSON number.
-            let _ = write!(self.buf, "{}.{:03}", value / 1000, value % 1000);
+            write_millis(self.buf, value);
+            self.latency_us = Some(value);
         } else {
             self.key(json_key(field.name()));
             let _ = serde_json::to_writer(&mut *self.buf, &value);
@@ -349,6 +443,9 @@ impl Visit for CallFields<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
+        if field.name() == "code_number" {
+            self.code_number = Some(value);
+        }
         self.key(json_key(field.name()));
         let _ = serde_json::to_writer(&mut *self.buf, &value);
     }
@@ -417,9 +514,7 @@ mod tests {
                 status_message = "no \"such\" thing\n",
                 trace = "4bf92f3577b34da6a3ce929d0e0e4736",
                 span_id = "00f067aa0ba902b7",
-                trace_sampled = true,
-                "/pkg.Svc/Do NOT_FOUND {}",
-                "12.345 ms"
+                trace_sampled = true
             );
         });
         assert_eq!(out.len(), 1, "{out:?}");
@@ -445,6 +540,37 @@ mod tests {
         }
         let year = OffsetDateTime::now_utc().year().to_string();
         assert!(time.starts_with(year.as_bytes()), "{line}");
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc_with_nanoseconds_across_second_boundaries() {
+        let at = |secs: u64, nanos: u32| {
+            let mut buf = Vec::new();
+            write_time(&mut buf, UNIX_EPOCH + std::time::Duration::new(secs, nanos));
+            String::from_utf8(buf).unwrap()
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(at(1_700_000_000, 5), "2023-11-14T22:13:20.000000005Z");
+        // Same second again (cached prefix), then the next one.
+        assert_eq!(
+            at(1_700_000_000, 999_999_999),
+            "2023-11-14T22:13:20.999999999Z"
+        );
+        assert_eq!(at(1_700_000_001, 120), "2023-11-14T22:13:21.000000120Z");
+    }
+
+    #[test]
+    fn latencies_are_milliseconds_with_three_decimals() {
+        for (micros, text) in [
+            (0, "0.000"),
+            (7, "0.007"),
+            (1_234, "1.234"),
+            (61_000_001, "61000.001"),
+        ] {
+            let mut buf = Vec::new();
+            write_millis(&mut buf, micros);
+            assert_eq!(String::from_utf8(buf).unwrap(), text);
+        }
     }
 
     #[test]
