@@ -51,3 +51,52 @@ impl Health {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Request;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus as Wire;
+    use tonic_health::pb::health_server::Health as _;
+
+    async fn status(health: &Health, name: &str) -> Result<Wire, tonic::Code> {
+        let service = HealthService::from_health_reporter(health.reporter.clone());
+        let request = Request::new(HealthCheckRequest {
+            service: name.to_owned(),
+        });
+        match service.check(request).await {
+            Ok(response) => Ok(Wire::try_from(response.into_inner().status).unwrap()),
+            Err(status) => Err(status.code()),
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_is_serving_until_told_and_end_watches_keeps_not_serving() {
+        let (health, _server) = Health::new(["shop.Catalog"]).await;
+        for name in ["", "shop.Catalog"] {
+            assert_eq!(
+                status(&health, name).await,
+                Ok(Wire::NotServing),
+                "{name:?}"
+            );
+        }
+        health.set_all(ServingStatus::Serving).await;
+        for name in ["", "shop.Catalog"] {
+            assert_eq!(status(&health, name).await, Ok(Wire::Serving), "{name:?}");
+        }
+        assert_eq!(
+            status(&health, "shop.Other").await,
+            Err(tonic::Code::NotFound)
+        );
+        health.set_all(ServingStatus::NotServing).await;
+        health.end_watches().await;
+        for name in ["", "shop.Catalog"] {
+            assert_eq!(
+                status(&health, name).await,
+                Ok(Wire::NotServing),
+                "{name:?}"
+            );
+        }
+    }
+}

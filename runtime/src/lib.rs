@@ -8,7 +8,10 @@
 //!   bound), and reflection v1 and v1alpha, so grpcurl and `buf curl` work without proto files;
 //! - logs one JSON object per line on stdout in Cloud Logging's shape: a start-up line naming
 //!   `K_SERVICE`, `K_REVISION` and the bound port, and one line per call with its method, status
-//!   code, latency and (when the project is known) `logging.googleapis.com/trace`;
+//!   code, latency and (when the project is known) `logging.googleapis.com/trace`. While serving,
+//!   lines are written in batches at most 5 ms apart; all are written before `serve` returns.
+//!   `CLOUDRUN_LOG_LEVEL` filters them (`info` by default; `info,cloudrun_runtime::rpc=warn`
+//!   keeps only the calls that did not go well);
 //! - turns a panicking handler into an `INTERNAL` status for that call only;
 //! - on SIGTERM or SIGINT turns health NOT_SERVING, stops accepting connections and streams
 //!   (HTTP/2 GOAWAY), lets in-flight calls finish within a grace period (8 s, under Cloud Run's

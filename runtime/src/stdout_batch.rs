@@ -43,6 +43,7 @@ pub(crate) struct StdoutBatch {
 
 enum Output {
     /// A duplicate of file descriptor 1, written without `std::io::Stdout`'s lock.
+    #[cfg_attr(not(unix), allow(dead_code))]
     Fd(File),
     /// Used only if descriptor 1 cannot be duplicated.
     Stdout,
@@ -71,11 +72,16 @@ impl StdoutBatch {
     pub(crate) fn get() -> &'static StdoutBatch {
         static STDOUT: OnceLock<StdoutBatch> = OnceLock::new();
         STDOUT.get_or_init(|| {
-            use std::os::fd::AsFd;
-            let out = match io::stdout().as_fd().try_clone_to_owned() {
-                Ok(fd) => Output::Fd(File::from(fd)),
-                Err(_) => Output::Stdout,
+            #[cfg(unix)]
+            let out = {
+                use std::os::fd::AsFd;
+                match io::stdout().as_fd().try_clone_to_owned() {
+                    Ok(fd) => Output::Fd(File::from(fd)),
+                    Err(_) => Output::Stdout,
+                }
             };
+            #[cfg(not(unix))]
+            let out = Output::Stdout;
             StdoutBatch {
                 out,
                 buffers: Mutex::new(Vec::new()),
