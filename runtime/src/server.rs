@@ -275,7 +275,11 @@ impl Server {
             .map_err(|e| Error::bind(SocketAddr::new(settings.host, settings.port), e))?;
 
         health.set_all(ServingStatus::Serving).await;
-        let services_text = names.join(", ");
+        let services_text = if names.is_empty() {
+            "health and reflection only".to_owned()
+        } else {
+            names.join(", ")
+        };
         calls.logging().scope(|| {
             let port = u64::from(local_addr.port());
             let address = local_addr.to_string();
