@@ -12,13 +12,31 @@ use protox::file::{ChainFileResolver, GoogleFileResolver, IncludeFileResolver};
 /// `CodeGeneratorRequest.proto_file`'s field number (google/protobuf/compiler/plugin.proto).
 const PROTO_FILE_FIELD: u32 = 15;
 
+/// Which files a request asks the plugin to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generate {
+    /// Only the named files (protoc with those files on its command line).
+    Named,
+    /// The named files and everything they import except the well-known types, which every Rust
+    /// plugin maps to prost-types (`buf generate --include-imports`): a self-contained crate.
+    WithImports,
+}
+
+/// The package of the well-known types, never generated (see [`Generate::WithImports`]).
+const WELL_KNOWN_PREFIX: &str = "google/protobuf/";
+
 /// The encoded request for `names` (proto file names relative to `root`, like protoc's arguments
-/// after `-I root`): `file_to_generate` is `names`, `proto_file` is every file they need in
-/// dependency order (protoc's include_imports), with source info and extension options kept.
+/// after `-I root`): `file_to_generate` is chosen by `generate`, `proto_file` is every file needed
+/// in dependency order (protoc's include_imports), with source info and extension options kept.
 ///
 /// # Errors
 /// A file that does not compile, named together with the file protox reports the error in.
-pub fn codegen_request(root: &Path, names: &[String], parameter: &str) -> anyhow::Result<Vec<u8>> {
+pub fn codegen_request(
+    root: &Path,
+    names: &[String],
+    parameter: &str,
+    generate: Generate,
+) -> anyhow::Result<Vec<u8>> {
     if names.is_empty() {
         bail!("no .proto files to generate from {}", root.display());
     }
@@ -38,8 +56,17 @@ pub fn codegen_request(root: &Path, names: &[String], parameter: &str) -> anyhow
         })?;
     }
 
+    let pool = compiler.descriptor_pool();
+    let file_to_generate = match generate {
+        Generate::Named => names.to_vec(),
+        Generate::WithImports => pool
+            .files()
+            .map(|f| f.name().to_owned())
+            .filter(|name| !name.starts_with(WELL_KNOWN_PREFIX))
+            .collect(),
+    };
     let head = CodeGeneratorRequest {
-        file_to_generate: names.to_vec(),
+        file_to_generate,
         parameter: (!parameter.is_empty()).then(|| parameter.to_owned()),
         ..Default::default()
     };
@@ -47,7 +74,7 @@ pub fn codegen_request(root: &Path, names: &[String], parameter: &str) -> anyhow
     // prost_types' FileDescriptorProto drops extension options (google.api.http and friends), which
     // protoc does send; the pool's own encoding keeps them, so each file is appended as field 15 by
     // hand. protoc, too, writes proto_file after the other fields.
-    for file in compiler.descriptor_pool().files() {
+    for file in pool.files() {
         let bytes = file.encode_to_vec();
         encode_key(PROTO_FILE_FIELD, WireType::LengthDelimited, &mut request);
         encode_varint(bytes.len() as u64, &mut request);
@@ -121,7 +148,7 @@ mod tests {
         collect_protos(dir.path(), Path::new("app"), &mut names).unwrap();
         assert_eq!(names, ["app/a.proto"]);
 
-        let bytes = codegen_request(dir.path(), &names, "k=v").unwrap();
+        let bytes = codegen_request(dir.path(), &names, "k=v", Generate::Named).unwrap();
         let request = CodeGeneratorRequest::decode(bytes.as_slice()).unwrap();
         assert_eq!(request.file_to_generate, ["app/a.proto"]);
         assert_eq!(request.parameter(), "k=v");
@@ -153,7 +180,8 @@ mod tests {
     fn errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "bad.proto", "syntax = \"proto3\";\nmessage {\n");
-        let err = codegen_request(dir.path(), &["bad.proto".into()], "").unwrap_err();
+        let err =
+            codegen_request(dir.path(), &["bad.proto".into()], "", Generate::Named).unwrap_err();
         assert!(err.to_string().contains("bad.proto"), "{err}");
         let err = collect_protos(dir.path(), Path::new("missing"), &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("missing"), "{err}");

@@ -2,12 +2,12 @@
 //! can be timed on exactly the same bytes: `file_to_generate` is the given set, `proto_file` is every
 //! file it needs in dependency order (include_imports), with source info and extension options kept.
 //!
-//! `bench-codegen-request --proto-path /tmp/gpf/package --out req.bin google/cloud/aiplatform/v1`
+//! `bench-codegen-request --proto-path /tmp/gpf/package --out req.bin --with-imports google/cloud/aiplatform/v1`
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use bench_tools::codegen::{codegen_request, collect_protos};
+use bench_tools::codegen::{Generate, codegen_request, collect_protos};
 use clap::Parser;
 use prost::Message as _;
 use prost_types::compiler::CodeGeneratorRequest;
@@ -24,6 +24,11 @@ struct Args {
     /// The plugin parameter string (protoc's `--x_opt`), empty by default.
     #[arg(long, default_value = "")]
     parameter: String,
+    /// Also generate every imported file except the well-known types (a self-contained set, as
+    /// `buf generate --include-imports`); plugins that check that every referenced type is
+    /// generated need it.
+    #[arg(long)]
+    with_imports: bool,
     /// Files or directories (searched recursively for *.proto), relative to --proto-path.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -37,7 +42,12 @@ fn main() -> anyhow::Result<()> {
     }
     names.sort();
     names.dedup();
-    let request = codegen_request(&args.proto_path, &names, &args.parameter)?;
+    let generate = if args.with_imports {
+        Generate::WithImports
+    } else {
+        Generate::Named
+    };
+    let request = codegen_request(&args.proto_path, &names, &args.parameter, generate)?;
     let summary =
         CodeGeneratorRequest::decode(request.as_slice()).context("re-reading the built request")?;
     std::fs::write(&args.out, &request)
