@@ -9,10 +9,18 @@ if ! command -v npm >/dev/null; then
   echo "setup: npm is required to install buf (@bufbuild/buf); install Node.js and npm" >&2
   exit 1
 fi
-if [ ! -x node_modules/.bin/buf ] || ! node_modules/.bin/buf --version >/dev/null 2>&1; then
-  npm ci --no-audit --no-fund
+buf_version=$(node -p 'require("./package.json").devDependencies["@bufbuild/buf"]')
+if [ "$(node_modules/.bin/buf --version 2>/dev/null)" != "$buf_version" ]; then
+  # `npm install` rather than `npm ci`: npm 11's ci rejects this lock file for leaving out the
+  # optional binaries of other platforms. The exact version in package.json still pins buf, and
+  # the check below fails loudly if anything else got installed.
+  npm install --no-audit --no-fund
 fi
-echo "setup: buf $(node_modules/.bin/buf --version)"
+if [ "$(node_modules/.bin/buf --version 2>/dev/null)" != "$buf_version" ]; then
+  echo "setup: expected buf $buf_version at node_modules/.bin/buf, got '$(node_modules/.bin/buf --version 2>&1)'" >&2
+  exit 1
+fi
+echo "setup: buf $buf_version"
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
