@@ -12,6 +12,7 @@
 //!   lines are written in batches at most 5 ms apart; all are written before `serve` returns.
 //!   `CLOUDRUN_LOG_LEVEL` filters them (`info` by default; `info,cloudrun_runtime::rpc=warn`
 //!   keeps only the calls that did not go well);
+//! - ends a call with `DEADLINE_EXCEEDED` when it runs past the `grpc-timeout` its client sent;
 //! - turns a panicking handler into an `INTERNAL` status for that call only;
 //! - on SIGTERM or SIGINT turns health NOT_SERVING, stops accepting connections and streams
 //!   (HTTP/2 GOAWAY), lets in-flight calls finish within a grace period (8 s, under Cloud Run's
@@ -57,6 +58,7 @@
 
 mod call_log;
 mod config;
+mod deadline;
 mod error;
 mod health;
 mod logging;

@@ -28,6 +28,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use crate::Error;
 use crate::call_log::{CallLog, Calls};
 use crate::config::{self, Settings};
+use crate::deadline::Deadline;
 use crate::health::{HEALTH_SERVICE, Health};
 use crate::logging::{Logging, Sink};
 use crate::panic::GrpcInternalOnPanic;
@@ -43,7 +44,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 type ShutdownHook = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The full service stack every connection serves.
-type Stack = CallLog<CatchPanic<Routes, GrpcInternalOnPanic>>;
+type Stack = CallLog<CatchPanic<Deadline<Routes>, GrpcInternalOnPanic>>;
 
 /// A gRPC server configured for Cloud Run.
 ///
@@ -264,7 +265,7 @@ impl Server {
         }
         let calls = Arc::new(Calls::new(logging, settings.project_id.is_some()));
         let stack = CallLog::new(
-            CatchPanic::custom(routes.prepare(), GrpcInternalOnPanic),
+            CatchPanic::custom(Deadline::new(routes.prepare()), GrpcInternalOnPanic),
             Arc::clone(&calls),
         );
 
