@@ -13,6 +13,8 @@
 //!   `CLOUDRUN_LOG_LEVEL` filters them (`info` by default; `info,cloudrun_runtime::rpc=warn`
 //!   keeps only the calls that did not go well);
 //! - ends a call with `DEADLINE_EXCEEDED` when it runs past the `grpc-timeout` its client sent;
+//! - gives handlers their connection's addresses, as tonic's own server does
+//!   (`tonic::Request::remote_addr()` and `local_addr()`);
 //! - turns a panicking handler into an `INTERNAL` status for that call only;
 //! - on SIGTERM or SIGINT turns health NOT_SERVING, stops accepting connections and streams
 //!   (HTTP/2 GOAWAY), lets in-flight calls finish within a grace period (8 s, under Cloud Run's
@@ -58,6 +60,7 @@
 
 mod call_log;
 mod config;
+mod connect_info;
 mod deadline;
 mod error;
 mod health;

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tonic::service::Routes;
+use tonic::transport::server::TcpConnectInfo;
 use tonic_health::ServingStatus;
 use tower_http::catch_panic::CatchPanic;
 use tracing_subscriber::fmt::MakeWriter;
@@ -28,6 +29,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use crate::Error;
 use crate::call_log::{CallLog, Calls};
 use crate::config::{self, Settings};
+use crate::connect_info::ConnectInfo;
 use crate::deadline::Deadline;
 use crate::health::{HEALTH_SERVICE, Health};
 use crate::logging::{Logging, Sink};
@@ -447,14 +449,19 @@ impl Listening {
                 signal = signals.recv() => break signal,
                 () = wait_for_hook(&mut shutdown_hook) => break "shutdown signal",
                 accepted = listener.accept() => match accepted {
-                    Ok((tcp, _peer)) => {
+                    Ok((tcp, peer)) => {
                         if tcp_nodelay {
                             // Best effort: the connection works without it, only slower.
                             let _ = tcp.set_nodelay(true);
                         }
+                        // What tonic's server gives handlers as Request::remote_addr/local_addr.
+                        let info = TcpConnectInfo {
+                            local_addr: tcp.local_addr().ok(),
+                            remote_addr: Some(peer),
+                        };
                         connections.spawn(serve_connection(
                             tcp,
-                            stack.clone(),
+                            ConnectInfo::new(stack.clone(), info),
                             Arc::clone(&h2),
                             drain_rx.clone(),
                         ));
@@ -557,7 +564,7 @@ async fn accept_failed(calls: &Calls, error: &io::Error) {
 /// task (at the end of the grace period) drops the connection and with it every call on it.
 async fn serve_connection(
     tcp: TcpStream,
-    stack: Stack,
+    stack: ConnectInfo<Stack>,
     h2: Arc<http2::Builder<TokioExecutor>>,
     mut drain: watch::Receiver<()>,
 ) {

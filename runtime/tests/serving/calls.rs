@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tonic::Code;
 
-use crate::harness::{PROJECT, TestServer};
+use crate::harness::{PROJECT, TestServer, raw_call};
 use crate::probe::{self, COUNT_PATH, ECHO_PATH, PANIC_TEXT, call_echo, count, echo};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -170,6 +170,30 @@ async fn an_unknown_method_is_unimplemented_and_logged() {
 }
 
 #[tokio::test]
+async fn handlers_see_both_ends_of_their_connection_as_under_tonic_s_server() {
+    let server = TestServer::start().await;
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let client = tcp.local_addr().unwrap();
+    let reply = raw_call(tcp, &server.uri(), ECHO_PATH, "peer", &[]).await;
+    assert_eq!(reply.status, "0", "{reply:?}");
+    assert_eq!(
+        reply.messages,
+        [format!("remote={client} local={}", server.addr)]
+    );
+    assert!(client.ip().is_loopback(), "{client}");
+
+    // Every call on a connection sees the same addresses.
+    let channel = server.channel().await;
+    let first = echo(&channel, "peer").await.unwrap();
+    assert!(first.starts_with("remote=127.0.0.1:"), "{first}");
+    assert!(
+        first.ends_with(&format!(" local={}", server.addr)),
+        "{first}"
+    );
+    assert_eq!(echo(&channel, "peer").await.unwrap(), first);
+}
+
+#[tokio::test]
 async fn a_panicking_handler_gives_internal_is_logged_at_error_and_the_next_call_succeeds() {
     let server = TestServer::start().await;
     let channel = server.channel().await;
@@ -213,7 +237,7 @@ async fn a_panic_inside_a_stream_ends_that_stream_with_internal_and_spares_the_o
 
 /// Sends one raw gRPC request body on a fresh HTTP/2 connection; returns the grpc-status the
 /// server answered with (from headers or trailers).
-async fn raw_call(server: &TestServer, path: &str, body: &'static [u8]) -> String {
+async fn call_with_raw_body(server: &TestServer, path: &str, body: &'static [u8]) -> String {
     let tcp = TcpStream::connect(server.addr).await.unwrap();
     let (client, connection) = h2::client::handshake(tcp).await.unwrap();
     tokio::spawn(connection);
@@ -251,7 +275,7 @@ async fn garbage_request_bytes_get_an_error_status_and_the_server_keeps_serving(
         ("half a frame header", b"\x00\x00"),
     ];
     for (what, body) in cases {
-        let status = raw_call(&server, ECHO_PATH, body).await;
+        let status = call_with_raw_body(&server, ECHO_PATH, body).await;
         assert_ne!(status, "0", "{what} was accepted");
     }
     assert_eq!(echo(&server.channel().await, "fine").await.unwrap(), "fine");

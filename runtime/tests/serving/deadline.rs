@@ -3,90 +3,27 @@
 //! The calls go over a bare HTTP/2 client: tonic's client would enforce the same header itself
 //! and race the server to end the call, so what the server answered would not be observable.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
-use prost::Message;
 use tokio::net::TcpStream;
 
-use crate::harness::TestServer;
+use crate::harness::{Reply, TestServer, raw_call};
 use crate::probe::{COUNT_PATH, ECHO_PATH};
-
-/// What the server answered to one call.
-#[derive(Debug)]
-struct Reply {
-    /// grpc-status, from the headers of a trailers-only response or from the trailers.
-    status: String,
-    messages: Vec<String>,
-    elapsed: Duration,
-}
 
 /// Longer than any deadline here, shorter than the calls that must be cut.
 const CALL_LIMIT: Duration = Duration::from_secs(4);
 
-/// One call on a fresh connection: `text` as the request message, `headers` added. Fails the
-/// test if the call has not ended within [`CALL_LIMIT`].
+/// One call on a fresh connection; fails the test if it has not ended within [`CALL_LIMIT`].
 async fn call(server: &TestServer, path: &str, text: &str, headers: &[(&str, &str)]) -> Reply {
-    tokio::time::timeout(CALL_LIMIT, unbounded_call(server, path, text, headers))
-        .await
-        .unwrap_or_else(|_| {
-            panic!("{path} {text:?} with {headers:?} still running after {CALL_LIMIT:?}")
-        })
-}
-
-async fn unbounded_call(
-    server: &TestServer,
-    path: &str,
-    text: &str,
-    headers: &[(&str, &str)],
-) -> Reply {
     let tcp = TcpStream::connect(server.addr).await.unwrap();
-    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(connection);
-    let mut client = client.ready().await.unwrap();
-    let mut request = http::Request::post(format!("{}{path}", server.uri()))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers");
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let message = text.to_owned().encode_to_vec();
-    let mut frame = vec![0];
-    frame.extend_from_slice(&u32::try_from(message.len()).unwrap().to_be_bytes());
-    frame.extend_from_slice(&message);
-
-    let started = Instant::now();
-    let (response, mut send) = client
-        .send_request(request.body(()).unwrap(), false)
-        .unwrap();
-    send.send_data(Bytes::from(frame), true).unwrap();
-    let response = response.await.unwrap();
-    assert_eq!(response.status(), http::StatusCode::OK);
-    if let Some(status) = response.headers().get("grpc-status") {
-        return Reply {
-            status: status.to_str().unwrap().to_owned(),
-            messages: Vec::new(),
-            elapsed: started.elapsed(),
-        };
-    }
-    let mut body = response.into_body();
-    let mut data = BytesMut::new();
-    while let Some(chunk) = body.data().await {
-        data.extend_from_slice(&chunk.unwrap());
-    }
-    let trailers = body.trailers().await.unwrap().expect("trailers");
-    let elapsed = started.elapsed();
-    let mut messages = Vec::new();
-    while data.len() >= 5 {
-        let length = usize::try_from(u32::from_be_bytes(data[1..5].try_into().unwrap())).unwrap();
-        data.advance(5);
-        messages.push(String::decode(data.split_to(length)).unwrap());
-    }
-    Reply {
-        status: trailers["grpc-status"].to_str().unwrap().to_owned(),
-        messages,
-        elapsed,
-    }
+    tokio::time::timeout(
+        CALL_LIMIT,
+        raw_call(tcp, &server.uri(), path, text, headers),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        panic!("{path} {text:?} with {headers:?} still running after {CALL_LIMIT:?}")
+    })
 }
 
 #[tokio::test]

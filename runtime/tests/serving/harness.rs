@@ -8,8 +8,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::{Buf, Bytes, BytesMut};
 use cloudrun_runtime::{Error, Server};
+use prost::Message;
 use serde_json::Value;
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint};
@@ -158,5 +161,72 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.shut_down();
+    }
+}
+
+/// What the server answered to one call made by [`raw_call`].
+#[derive(Debug)]
+pub struct Reply {
+    /// grpc-status, from the headers of a trailers-only response or from the trailers.
+    pub status: String,
+    pub messages: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// One call with a bare HTTP/2 client on `tcp` (a connection the caller chose, so it knows both
+/// ends): `text` as the request message, `headers` added. Unlike tonic's client it enforces
+/// nothing itself, so what it returns is what the server answered.
+pub async fn raw_call(
+    tcp: TcpStream,
+    uri: &str,
+    path: &str,
+    text: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let mut request = http::Request::post(format!("{uri}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let message = text.to_owned().encode_to_vec();
+    let mut frame = vec![0];
+    frame.extend_from_slice(&u32::try_from(message.len()).unwrap().to_be_bytes());
+    frame.extend_from_slice(&message);
+
+    let started = Instant::now();
+    let (response, mut send) = client
+        .send_request(request.body(()).unwrap(), false)
+        .unwrap();
+    send.send_data(Bytes::from(frame), true).unwrap();
+    let response = response.await.unwrap();
+    assert_eq!(response.status(), http::StatusCode::OK);
+    if let Some(status) = response.headers().get("grpc-status") {
+        return Reply {
+            status: status.to_str().unwrap().to_owned(),
+            messages: Vec::new(),
+            elapsed: started.elapsed(),
+        };
+    }
+    let mut body = response.into_body();
+    let mut data = BytesMut::new();
+    while let Some(chunk) = body.data().await {
+        data.extend_from_slice(&chunk.unwrap());
+    }
+    let trailers = body.trailers().await.unwrap().expect("trailers");
+    let elapsed = started.elapsed();
+    let mut messages = Vec::new();
+    while data.len() >= 5 {
+        let length = usize::try_from(u32::from_be_bytes(data[1..5].try_into().unwrap())).unwrap();
+        data.advance(5);
+        messages.push(String::decode(data.split_to(length)).unwrap());
+    }
+    Reply {
+        status: trailers["grpc-status"].to_str().unwrap().to_owned(),
+        messages,
+        elapsed,
     }
 }

@@ -3,7 +3,8 @@
 //! behaviours chosen by the request text:
 //!
 //! `Echo` (unary): `panic` panics; `sleep:MS` sleeps then answers `slept`; `fail:CODE` fails
-//! with that code; anything else is echoed back.
+//! with that code; `peer` answers `remote=ADDR local=ADDR` from `Request::remote_addr()` and
+//! `local_addr()` (`none` where absent); anything else is echoed back.
 //! `Count` (server streaming): `N` streams `1`..=`N`; `N,panic@K` panics while producing item
 //! K; `N,fail@K` ends with NOT_FOUND at item K; `forever` sends `1` and then nothing, forever.
 
@@ -81,6 +82,12 @@ impl UnaryService<String> for Echo {
     type Future = BoxFuture<Response<String>, Status>;
 
     fn call(&mut self, request: Request<String>) -> Self::Future {
+        if request.get_ref() == "peer" {
+            let [remote, local] = [request.remote_addr(), request.local_addr()]
+                .map(|a| a.map_or_else(|| "none".to_owned(), |a| a.to_string()));
+            let answer = format!("remote={remote} local={local}");
+            return Box::pin(async move { Ok(Response::new(answer)) });
+        }
         Box::pin(async move {
             let text = request.into_inner();
             if text == "panic" {
