@@ -474,6 +474,8 @@ impl Listening {
         };
 
         let started = Instant::now();
+        // Before anything else: load balancers and probes must see NOT_SERVING from here on.
+        health.start_shutdown().await;
         calls.logging().scope(|| {
             tracing::info!(
                 cause,
@@ -483,12 +485,13 @@ impl Listening {
                  in-flight calls"
             )
         });
-        health.set_all(ServingStatus::NotServing).await;
         drop(listener);
         calls.start_draining();
         // Every connection task sees the change and sends GOAWAY.
         drop(drain_rx);
         let _ = drain_tx.send(());
+        // Open Watch streams would hold their connections (and so the drain) open until the
+        // deadline; they have been sent NOT_SERVING and end now.
         health.end_watches().await;
 
         let deadline = started + shutdown_grace;
