@@ -30,12 +30,16 @@ fn main() {
         return;
     }
 
-    let tests: [(&str, fn()); 6] = [
+    let tests: [(&str, fn()); 7] = [
         (
             "sigterm_lets_in_flight_calls_finish_and_exits_zero_with_only_json_on_stdout",
             sigterm_drains,
         ),
         ("sigint_drains_and_exits_zero_too", sigint_drains),
+        (
+            "a_handler_panic_is_an_error_line_on_stdout_naming_the_method",
+            handler_panic_on_stdout,
+        ),
         (
             "every_call_gets_exactly_one_line_on_stdout_under_concurrent_load",
             one_line_per_call,
@@ -442,4 +446,44 @@ fn one_line_per_call() {
         "shutdown complete",
         "the last line is the last one logged"
     );
+}
+
+fn handler_panic_on_stdout() {
+    let server = Server::start(&[]);
+    {
+        let rt = runtime();
+        let _in_runtime = rt.enter();
+        let channel = server.channel(&rt);
+        let unary = rt.block_on(probe::echo(&channel, "panic")).unwrap_err();
+        assert_eq!(unary.code(), tonic::Code::Internal, "{unary:?}");
+        let (items, end) = rt.block_on(probe::count(&channel, "5,panic@3"));
+        assert_eq!(items, ["1", "2"]);
+        assert_eq!(end.unwrap_err().code(), tonic::Code::Internal);
+        // The client's runtime stops here, closing its connection, so the drain need not wait
+        // for a client that no longer answers.
+    }
+    server.signal("TERM");
+    let (status, lines, stderr) = server.exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status}; stderr: {stderr}");
+
+    // Every stdout line parsed as JSON (`exit` checks that); the panics are among them, as
+    // ERROR lines that name the method, whatever the default panic hook wrote to stderr.
+    for (method, panic) in [
+        (probe::ECHO_PATH, probe::PANIC_TEXT.to_owned()),
+        (
+            probe::COUNT_PATH,
+            format!("{} at item 3", probe::PANIC_TEXT),
+        ),
+    ] {
+        let line = find(&lines, "for the panic", |l| l["method"] == method);
+        assert_eq!(line["severity"], "ERROR", "{line}");
+        assert_eq!(line["code"], "INTERNAL", "{line}");
+        assert_eq!(line["panic"], panic.as_str(), "{line}");
+        assert!(
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(method)),
+            "{line}"
+        );
+    }
 }
