@@ -8,10 +8,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
 use prost_build::Module;
+use prost_types::FileDescriptorProto;
 
 use crate::comments;
 use crate::input::Input;
-use crate::model::{Model, Package};
+use crate::model::{Model, Package, WELL_KNOWN_PACKAGE};
 use crate::params::Params;
 use crate::services::CloudRunServices;
 use crate::{Error, VERSION};
@@ -100,11 +101,64 @@ pub fn generate(input: &Input, params: &Params) -> Result<Output, Error> {
     })
 }
 
-/// Where the code of imported files goes: prost-build needs their messages to decide derives
-/// and boxing, but their code is not output. No package produces this module (package components
-/// are snake-cased, which never leaves a leading `__`).
+/// The prost-build module of imported files. prost-build needs their messages in its type graph
+/// (the derives and boxing of a message depend on the messages it contains), but generates no
+/// code for them (see [`import_request`]), so this module never reaches the output. No package
+/// produces it (package components are snake-cased, which never leaves a leading `__`).
 fn imports_module() -> Module {
     Module::from_parts(["__cloudrun_imports"])
+}
+
+/// The Rust path imported types are mapped to, so that prost-build skips their code. Nothing
+/// generated refers to one of them ([`Model::build`] checks that every type the generated code
+/// uses is generated or already maps to existing code), so the path is never written out.
+const NOT_GENERATED: &str = "::__cloudrun_not_generated";
+
+/// What prost-build gets of an imported file: its messages, for the type graph, and nothing it
+/// would generate code for. Messages that do not already map to existing Rust code (prost-types,
+/// `extern_path`) are mapped to [`NOT_GENERATED`], since prost-build skips the code of every
+/// type with an extern path; enums and services, which the graph does not hold, are left out.
+/// Otherwise prost-build and tonic-build would generate the whole code of every import, only for
+/// it to be dropped.
+fn import_request(
+    file: &FileDescriptorProto,
+    params: &Params,
+    config: &mut prost_build::Config,
+) -> FileDescriptorProto {
+    let prefix = match file.package() {
+        "" => String::new(),
+        package => format!(".{package}"),
+    };
+    for message in &file.message_type {
+        let name = format!("{prefix}.{}", message.name());
+        if !maps_to_existing_code(&name, params) {
+            config.extern_path(name, NOT_GENERATED);
+        }
+    }
+    FileDescriptorProto {
+        name: file.name.clone(),
+        package: file.package.clone(),
+        syntax: file.syntax.clone(),
+        message_type: file.message_type.clone(),
+        ..FileDescriptorProto::default()
+    }
+}
+
+/// Whether prost-build maps the type `name` (`.pkg.Msg`) to existing Rust code: an extern path
+/// equal to it or to one of its enclosing scopes, as prost-build resolves them, including the
+/// `.google.protobuf` it maps to prost-types unless the well-known types are compiled.
+fn maps_to_existing_code(name: &str, params: &Params) -> bool {
+    let wkt = format!(".{WELL_KNOWN_PACKAGE}");
+    let wkt = (!params.compile_well_known_types).then_some(wkt.as_str());
+    params
+        .extern_paths
+        .iter()
+        .map(|(proto, _)| proto.as_str())
+        .chain(wkt)
+        .any(|path| {
+            name.strip_prefix(path)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
 }
 
 fn run_prost_and_tonic(
@@ -162,22 +216,23 @@ fn run_prost_and_tonic(
         config.enable_type_names();
     }
 
-    let requests: Vec<(Module, prost_types::FileDescriptorProto)> = input
+    // prettyplease would lay the message code out again after syn parsed all of it: most of
+    // the plugin's time for nothing rustfmt would see (the package files are `include!`d, which
+    // rustfmt does not follow). The code built as tokens is laid out where it is built: tonic's
+    // by tonic-prost-build, the glue in `services`.
+    config.format(false);
+
+    let requests: Vec<(Module, FileDescriptorProto)> = input
         .files
         .iter()
         .enumerate()
-        .map(|(index, file)| {
-            let mut file = file.clone();
-            match model.package_of_file(index) {
-                Some(package) => {
-                    comments::make_rustdoc_safe(&mut file);
-                    (package.prost_module(), file)
-                }
-                None => {
-                    file.source_code_info = None;
-                    (imports_module(), file)
-                }
+        .map(|(index, file)| match model.package_of_file(index) {
+            Some(package) => {
+                let mut file = file.clone();
+                comments::make_rustdoc_safe(&mut file);
+                (package.prost_module(), file)
             }
+            None => (imports_module(), import_request(file, params, &mut config)),
         })
         .collect();
 
@@ -288,8 +343,13 @@ fn byte_string_literal(bytes: &[u8]) -> String {
             // A continuation swallows the whitespace that starts the next line, so a space is
             // written as a space only inside a line.
             b' ' if line > 0 && line < WIDTH => escaped.push(' '),
+            // Written without `write!`: descriptor sets run to megabytes, and the formatting
+            // machinery per byte showed up in profiles.
             _ => {
-                let _ = write!(escaped, "\\x{byte:02x}");
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                escaped.push_str("\\x");
+                escaped.push(char::from(HEX[usize::from(byte >> 4)]));
+                escaped.push(char::from(HEX[usize::from(byte & 0x0f)]));
             }
         }
         if line + escaped.len() > WIDTH {
@@ -372,7 +432,39 @@ fn lint_attributes(out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::byte_string_literal;
+    use super::{byte_string_literal, maps_to_existing_code};
+    use crate::params::Params;
+
+    #[test]
+    fn existing_code_is_matched_by_whole_name_components() {
+        let mut params = Params {
+            extern_paths: vec![
+                (".dep".into(), "::dep".into()),
+                (".acme.Money".into(), "::money::Money".into()),
+            ],
+            ..Params::default()
+        };
+        let cases = [
+            (".dep.Exact", true),
+            (".dep.v1.Exact", true),
+            (".depot.Exact", false),
+            (".acme.Money", true),
+            (".acme.Money.Nested", true),
+            (".acme.MoneyBag", false),
+            (".acme.Other", false),
+            (".google.protobuf.Timestamp", true),
+            (".google.protobufs.Timestamp", false),
+            (".Rootless", false),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(maps_to_existing_code(name, &params), expected, "{name}");
+        }
+        params.compile_well_known_types = true;
+        assert!(!maps_to_existing_code(
+            ".google.protobuf.Timestamp",
+            &params
+        ));
+    }
 
     #[test]
     fn byte_string_literal_round_trips_through_rust_escapes() {

@@ -62,6 +62,11 @@
 //! failing doctest. Deprecated files, services, methods, messages, fields and enum values are
 //! `#[deprecated]`. Output is deterministic and starts with an `@generated` header.
 //!
+//! `mod.rs` is laid out as rustfmt would lay it out, so `cargo fmt` leaves it alone (buf's
+//! default strategy drops its final newline, see below). The package files keep the layout
+//! prost-build and tonic-build give them (the message code as prost-build writes it, long lines
+//! included); rustfmt does not reach them, as they are `include!`d.
+//!
 //! ## buf's default strategy
 //!
 //! With protos in one directory, buf's default works as is. With several, set `strategy: all`.

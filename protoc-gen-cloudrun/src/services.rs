@@ -5,8 +5,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use quote::ToTokens;
-
 use crate::Error;
 use crate::glue;
 use crate::model::{Model, Service};
@@ -71,9 +69,12 @@ impl prost_build::ServiceGenerator for CloudRunServices {
             format!("{}.{}", service.package, service.proto_name)
         };
         let Some(model) = self.services.get(&full_name) else {
-            // A service of an imported file: generated only for prost-build's type graph, and
-            // then dropped with the rest of that file's code.
-            self.tonic.generate(service, buf);
+            // Imported files reach prost-build without their services, so every service here
+            // is one the model knows.
+            self.errors.borrow_mut().push(Error::Generate(format!(
+                "service `{full_name}` is missing from the model; please report this with the \
+                 request that caused it"
+            )));
             return;
         };
         if model.names.service != service.name {
@@ -96,9 +97,13 @@ impl prost_build::ServiceGenerator for CloudRunServices {
         }
         buf.push_str(&code);
         if let Some(runtime) = &self.runtime_crate {
-            buf.push('\n');
-            buf.push_str(&glue::service_glue(model, runtime).to_string());
-            buf.push('\n');
+            // prost-build's format pass is off, so the glue is laid out here, like tonic's code.
+            match syn::parse2::<syn::File>(glue::service_glue(model, runtime)) {
+                Ok(file) => buf.push_str(&prettyplease::unparse(&file)),
+                Err(error) => self.errors.borrow_mut().push(Error::Generate(format!(
+                    "service `{full_name}`: the Cloud Run glue does not parse: {error}"
+                ))),
+            }
         }
     }
 
@@ -163,5 +168,5 @@ fn mark_deprecated(code: &str, service: &Service) -> Result<String, Error> {
             }
         }
     }
-    Ok(file.to_token_stream().to_string())
+    Ok(prettyplease::unparse(&file))
 }

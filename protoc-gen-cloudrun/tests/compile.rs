@@ -4,6 +4,11 @@
 //! editions 2021 and 2024, with every warning denied, `cargo fmt --check` clean, and
 //! `cargo test --doc` running no doctest from generated code. Deprecated items warn their users.
 //!
+//! `cargo fmt --check` reaches the module tree files (`pub mod basic;` leads to `basic/mod.rs`)
+//! and not the package files they `include!`, just as `cargo fmt` in a user's crate reaches
+//! `mod.rs` through `mod gen;`: the module tree must never be rewritten by it, while the package
+//! files are laid out by prost-build and not meant to be rustfmt-clean.
+//!
 //! The crates share this build's target directory, so dependencies are built once.
 
 mod common;
