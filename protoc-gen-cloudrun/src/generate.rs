@@ -168,11 +168,15 @@ fn run_prost_and_tonic(
 ) -> Result<HashMap<Module, String>, Error> {
     let errors = Rc::new(RefCell::new(Vec::new()));
     let mut config = prost_build::Config::new();
-    config.service_generator(Box::new(CloudRunServices::new(
-        model,
-        params,
-        errors.clone(),
-    )?));
+    // With neither side generated there is nothing to write for services, and tonic-build's
+    // generator, handed a package of services only, panics on the empty output it produced.
+    if params.client || params.server {
+        config.service_generator(Box::new(CloudRunServices::new(
+            model,
+            params,
+            errors.clone(),
+        )?));
+    }
     for (proto, rust) in &params.extern_paths {
         config.extern_path(proto, rust);
     }

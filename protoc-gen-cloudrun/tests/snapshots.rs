@@ -108,3 +108,23 @@ fn output_is_deterministic() {
     let second = common::generate("googleapis", "");
     assert_eq!(first, second);
 }
+
+#[test]
+fn a_package_of_services_only_generates_with_neither_client_nor_server() {
+    let files = common::generate("services_only", "client=false,server=false");
+    let code = &files["only.v1.rs"];
+    assert!(
+        !code.contains("pinger_client") && !code.contains("pinger_server"),
+        "{code}"
+    );
+    assert!(
+        !code.contains("pinger_cloudrun"),
+        "no glue without a server: {code}"
+    );
+    let files = common::generate("services_only", "");
+    let code = &files["only.v1.rs"];
+    assert!(
+        code.contains("pub mod pinger_client") && code.contains("pub mod pinger_cloudrun"),
+        "{code}"
+    );
+}
