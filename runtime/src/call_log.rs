@@ -423,10 +423,10 @@ where
         let inner = this.inner;
         match catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
             Ok(Poll::Ready(Some(Ok(frame)))) => {
-                if let Some(trailers) = frame.trailers_ref() {
-                    if let Some(record) = this.record.take() {
-                        record.on_trailers(trailers);
-                    }
+                if let Some(trailers) = frame.trailers_ref()
+                    && let Some(record) = this.record.take()
+                {
+                    record.on_trailers(trailers);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
