@@ -95,12 +95,12 @@ impl Builder {
         self.option(name, Some(&format!("{path}={value}")))
     }
 
-    /// `client`: generate the tonic client (default `true`).
+    /// `client`: generate the tonic client and its Cloud Run constructors (default `true`).
     pub fn client(self, enable: bool) -> Builder {
         self.flag(names::CLIENT, enable)
     }
 
-    /// `server`: generate the tonic server and the Cloud Run glue (default `true`).
+    /// `server`: generate the tonic server and its Cloud Run entry points (default `true`).
     pub fn server(self, enable: bool) -> Builder {
         self.flag(names::SERVER, enable)
     }

@@ -64,6 +64,9 @@ pub struct Service {
     pub deprecated: bool,
     /// Rust names of the generated items.
     pub names: ServiceNames,
+    /// The environment variable `client_from_env` reads the service's address from
+    /// (`TRAINER_GRPC_ADDR` for `TrainerService`).
+    pub address_env: String,
     /// The service's methods, in proto order.
     pub methods: Vec<Method>,
 }
@@ -105,8 +108,41 @@ impl ServiceNames {
 pub struct Method {
     /// Rust method name (`get_product`), as tonic-build names the trait and client methods.
     pub rust_name: String,
+    /// The HTTP/2 path, `/package.Service/Method`.
+    pub path: String,
     /// Whether the method is deprecated.
     pub deprecated: bool,
+    /// The `idempotency_level` option.
+    pub idempotency: Idempotency,
+    /// Whether the request is a stream.
+    pub client_streaming: bool,
+    /// Whether the response is a stream.
+    pub server_streaming: bool,
+}
+
+/// `MethodOptions.idempotency_level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// `IDEMPOTENCY_UNKNOWN` or unset.
+    Unknown,
+    /// `NO_SIDE_EFFECTS`.
+    NoSideEffects,
+    /// `IDEMPOTENT`.
+    Idempotent,
+}
+
+/// The variable a service's address is read from: the service name without a trailing
+/// `Service`, in upper snake case, then `_GRPC_ADDR` (seed 001's `TRAINER_GRPC_ADDR` for
+/// `TrainerService`; `PRODUCT_CATALOG_GRPC_ADDR` for `ProductCatalog`).
+pub fn address_env(proto_name: &str) -> String {
+    let base = match proto_name.strip_suffix("Service") {
+        Some(base) if !base.is_empty() && !base.ends_with('_') => base,
+        _ => proto_name,
+    };
+    format!(
+        "{}_GRPC_ADDR",
+        heck::ToShoutySnakeCase::to_shouty_snake_case(base)
+    )
 }
 
 impl Model {
@@ -263,26 +299,40 @@ fn fq_prefix(package: &str) -> String {
 }
 
 fn services_of(file: &FileDescriptorProto) -> Vec<Service> {
+    use prost_types::method_options::IdempotencyLevel;
     let file_deprecated = file.options.as_ref().is_some_and(|o| o.deprecated());
     file.service
         .iter()
-        .map(|service| Service {
-            full_name: if file.package().is_empty() {
+        .map(|service| {
+            let full_name = if file.package().is_empty() {
                 service.name().to_string()
             } else {
                 format!("{}.{}", file.package(), service.name())
-            },
-            file: file.name().to_string(),
-            deprecated: file_deprecated || service.options.as_ref().is_some_and(|o| o.deprecated()),
-            names: ServiceNames::new(service.name()),
-            methods: service
-                .method
-                .iter()
-                .map(|method| Method {
-                    rust_name: ident::to_snake(method.name()),
-                    deprecated: method.options.as_ref().is_some_and(|o| o.deprecated()),
-                })
-                .collect(),
+            };
+            Service {
+                file: file.name().to_string(),
+                deprecated: file_deprecated
+                    || service.options.as_ref().is_some_and(|o| o.deprecated()),
+                names: ServiceNames::new(service.name()),
+                address_env: address_env(service.name()),
+                methods: service
+                    .method
+                    .iter()
+                    .map(|method| Method {
+                        rust_name: ident::to_snake(method.name()),
+                        path: format!("/{full_name}/{}", method.name()),
+                        deprecated: method.options.as_ref().is_some_and(|o| o.deprecated()),
+                        idempotency: match method.options.as_ref().map(|o| o.idempotency_level()) {
+                            Some(IdempotencyLevel::NoSideEffects) => Idempotency::NoSideEffects,
+                            Some(IdempotencyLevel::Idempotent) => Idempotency::Idempotent,
+                            _ => Idempotency::Unknown,
+                        },
+                        client_streaming: method.client_streaming(),
+                        server_streaming: method.server_streaming(),
+                    })
+                    .collect(),
+                full_name,
+            }
         })
         .collect()
 }
@@ -577,5 +627,19 @@ mod tests {
         let names = ServiceNames::new("HTTPGateway");
         assert_eq!(names.service, "HttpGateway");
         assert_eq!(names.glue_mod, "http_gateway_cloudrun");
+    }
+
+    #[test]
+    fn address_variables_follow_seed_001() {
+        for (service, variable) in [
+            ("TrainerService", "TRAINER_GRPC_ADDR"),
+            ("UsersService", "USERS_GRPC_ADDR"),
+            ("ProductCatalog", "PRODUCT_CATALOG_GRPC_ADDR"),
+            ("Service", "SERVICE_GRPC_ADDR"),
+            ("HTTPGatewayService", "HTTP_GATEWAY_GRPC_ADDR"),
+            ("my_service", "MY_SERVICE_GRPC_ADDR"),
+        ] {
+            assert_eq!(super::address_env(service), variable, "{service}");
+        }
     }
 }

@@ -17,6 +17,7 @@ pub struct CloudRunServices {
     tonic: Box<dyn prost_build::ServiceGenerator>,
     services: HashMap<String, Service>,
     runtime_crate: Option<syn::Path>,
+    sides: glue::Sides,
     errors: Rc<RefCell<Vec<Error>>>,
 }
 
@@ -42,7 +43,7 @@ impl CloudRunServices {
             .build_transport(false)
             .compile_well_known_types(params.compile_well_known_types)
             .service_generator();
-        let runtime_crate = if params.server {
+        let runtime_crate = if params.server || params.client {
             Some(
                 syn::parse_str::<syn::Path>(&params.runtime_crate).map_err(|_| {
                     Error::Generate(format!("invalid runtime_crate `{}`", params.runtime_crate))
@@ -58,6 +59,10 @@ impl CloudRunServices {
                 .map(|service| (service.full_name.clone(), service.clone()))
                 .collect(),
             runtime_crate,
+            sides: glue::Sides {
+                server: params.server,
+                client: params.client,
+            },
             errors,
         })
     }
@@ -97,7 +102,7 @@ impl prost_build::ServiceGenerator for CloudRunServices {
         buf.push_str(&code);
         if let Some(runtime) = &self.runtime_crate {
             buf.push('\n');
-            buf.push_str(&glue::service_glue(model, runtime).to_string());
+            buf.push_str(&glue::service_glue(model, runtime, self.sides).to_string());
             buf.push('\n');
         }
     }

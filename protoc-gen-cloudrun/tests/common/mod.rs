@@ -12,7 +12,7 @@ use prost::Message;
 use prost_types::compiler::{CodeGeneratorRequest, CodeGeneratorResponse, Version};
 
 /// The fixture sets whose generated code is snapshotted and compiled.
-pub const SNAPSHOT_SETS: &[&str] = &["basic", "multi", "deprecated", "collisions"];
+pub const SNAPSHOT_SETS: &[&str] = &["basic", "multi", "deprecated", "collisions", "methods"];
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
