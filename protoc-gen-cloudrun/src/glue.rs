@@ -51,7 +51,7 @@ pub fn service_glue(service: &Service, runtime: &syn::Path, sides: Sides) -> Tok
             pub const SERVICE_NAME: &str = #full_name;
 
             /// The service's methods as the runtime needs them: paths, idempotency (for client
-            /// retries), streaming.
+            /// retries), streaming, and who may call them (for the server's identity checks).
             pub static METHODS: &[#runtime::MethodDef] = &[#(#methods),*];
 
             #server
@@ -71,8 +71,25 @@ fn method_def(method: &Method, runtime: &syn::Path) -> TokenStream {
     };
     let client_streaming = method.client_streaming.then(|| quote!(.client_streaming()));
     let server_streaming = method.server_streaming.then(|| quote!(.server_streaming()));
+    let auth = method.auth.as_ref().map(|rule| {
+        let unauthenticated = rule
+            .allow_unauthenticated
+            .then(|| quote!(.allow_unauthenticated()));
+        let principals = (!rule.allowed_principals.is_empty()).then(|| {
+            let principals = &rule.allowed_principals;
+            quote!(.allowed_principals(&[#(#principals),*]))
+        });
+        let claims = (!rule.required_claims.is_empty()).then(|| {
+            let pairs = rule.required_claims.iter().map(|claim| {
+                let (name, value) = (&claim.name, &claim.value);
+                quote!((#name, #value))
+            });
+            quote!(.required_claims(&[#(#pairs),*]))
+        });
+        quote!(.auth(#runtime::MethodAuth::new() #unauthenticated #principals #claims))
+    });
     quote! {
-        #runtime::MethodDef::new(#path) #idempotency #client_streaming #server_streaming
+        #runtime::MethodDef::new(#path) #idempotency #client_streaming #server_streaming #auth
     }
 }
 
@@ -97,6 +114,7 @@ fn server_glue(service: &Service, runtime: &syn::Path, runtime_text: &str) -> To
                         .max_encoding_message_size(limits.max_encoding_message_size)
                 },
             )
+            .methods(METHODS)
         }
 
         /// Serves `inner` following Cloud Run's container contract (PORT, h2c, health,

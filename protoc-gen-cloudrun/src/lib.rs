@@ -73,6 +73,34 @@
 //! Services of the same name in different packages share the variable; give one of them its own
 //! with `client_with(ClientConfig::from_env("OTHER_GRPC_ADDR")?)`.
 //!
+//! # Caller rules
+//!
+//! Who may call a method is declared in the proto with the options of `cloudrun/auth.proto`,
+//! which this crate ships ([`AUTH_PROTO`]; copy it into your proto root, or let the build.rs
+//! API provide it):
+//!
+//! ```text
+//! import "cloudrun/auth.proto";
+//!
+//! service TrainerService {
+//!   rpc UpdateHour(UpdateHourRequest) returns (EmptyResponse) {
+//!     option (cloudrun.auth.method) = {
+//!       allowed_principals: ["trainings@my-project.iam.gserviceaccount.com"]
+//!       required_claims: [{ name: "email_verified" value: "true" }]
+//!     };
+//!   }
+//!   rpc Status(StatusRequest) returns (StatusResponse) {
+//!     option (cloudrun.auth.method) = { allow_unauthenticated: true };
+//!   }
+//! }
+//! ```
+//!
+//! `(cloudrun.auth.service)` sets the rule of every method of a service that has none of its
+//! own. The rules land in `METHODS` as static data, and the runtime enforces them when
+//! `CLOUDRUN_AUTH_MODE` is `verify` or `platform`. A principal the runtime could never match
+//! (`ops-team`, `domain:`) fails generation with a message naming the file, the method and the
+//! value. No code is generated for `cloudrun/auth.proto` itself.
+//!
 //! The generated code needs `cloudrun-runtime` (for the glue), `prost`, `prost-types`, `tonic`
 //! and `tonic-prost`. It compiles without warnings in editions 2021 and 2024; proto comments
 //! become documentation, with code blocks turned into `text` blocks so that none becomes a
@@ -128,6 +156,7 @@
 //! Every type the generated code uses must be generated in the same run or mapped with
 //! `extern_path`; otherwise generation stops and says which file to add.
 
+mod auth;
 #[cfg(feature = "build")]
 pub mod build;
 mod comments;
@@ -139,6 +168,7 @@ mod model;
 mod params;
 mod services;
 
+pub use auth::{AUTH_PROTO, AUTH_PROTO_NAME};
 pub use generate::{GeneratedFile, INSERTION_POINT, ModFile, Output};
 pub use input::{Input, InputError};
 pub use params::{DEFAULT_MOD_FILE, DEFAULT_RUNTIME_CRATE, Params, ParamsError, names};
@@ -165,6 +195,16 @@ pub enum Error {
         file: String,
         /// What it uses.
         what: String,
+    },
+    /// A `(cloudrun.auth.*)` option holds a rule the runtime could not enforce.
+    #[error("{file}: {target}: {problem}")]
+    AuthRule {
+        /// The file.
+        file: String,
+        /// The service or method carrying the option.
+        target: String,
+        /// What is wrong and what is expected.
+        problem: String,
     },
     /// The generated code would use a type that is not generated.
     #[error("{0}")]

@@ -7,6 +7,7 @@ use prost_build::Module;
 use prost_types::{DescriptorProto, FileDescriptorProto, field_descriptor_proto::Type};
 
 use crate::Error;
+use crate::auth;
 use crate::ident;
 use crate::input::Input;
 use crate::params::Params;
@@ -118,6 +119,9 @@ pub struct Method {
     pub client_streaming: bool,
     /// Whether the response is a stream.
     pub server_streaming: bool,
+    /// Who may call it: its `(cloudrun.auth.method)` rule, else its service's
+    /// `(cloudrun.auth.service)` rule.
+    pub auth: Option<auth::Rule>,
 }
 
 /// `MethodOptions.idempotency_level`.
@@ -172,6 +176,10 @@ impl Model {
             if file.package() == WELL_KNOWN_PACKAGE && !params.compile_well_known_types {
                 continue;
             }
+            // The options' own file: the runtime holds the rules, nothing to generate.
+            if file.package() == auth::AUTH_PACKAGE {
+                continue;
+            }
             by_package
                 .entry(file.package().to_string())
                 .or_default()
@@ -211,10 +219,10 @@ impl Model {
                 )));
             }
             let descriptor_set = import_closure(input, &index_of, &files);
-            let services = files
-                .iter()
-                .flat_map(|&index| services_of(&input.files[index]))
-                .collect();
+            let mut services = Vec::new();
+            for &index in &files {
+                services.extend(services_of(&input.files[index], &input.encoded[index])?);
+            }
             packages.push(Package {
                 name,
                 module,
@@ -298,12 +306,15 @@ fn fq_prefix(package: &str) -> String {
     }
 }
 
-fn services_of(file: &FileDescriptorProto) -> Vec<Service> {
+fn services_of(file: &FileDescriptorProto, encoded: &[u8]) -> Result<Vec<Service>, Error> {
     use prost_types::method_options::IdempotencyLevel;
     let file_deprecated = file.options.as_ref().is_some_and(|o| o.deprecated());
-    file.service
+    let mut rules = auth::method_rules(file.name(), encoded)?.into_iter();
+    Ok(file
+        .service
         .iter()
         .map(|service| {
+            let mut method_rules = rules.next().unwrap_or_default().into_iter();
             let full_name = if file.package().is_empty() {
                 service.name().to_string()
             } else {
@@ -329,12 +340,13 @@ fn services_of(file: &FileDescriptorProto) -> Vec<Service> {
                         },
                         client_streaming: method.client_streaming(),
                         server_streaming: method.server_streaming(),
+                        auth: method_rules.next().flatten(),
                     })
                     .collect(),
                 full_name,
             }
         })
-        .collect()
+        .collect())
 }
 
 /// How deprecation reaches a message from outside it.

@@ -30,6 +30,7 @@ use tokio::sync::Notify;
 use tonic::{Code, Status};
 use tracing::Level;
 
+use crate::auth::Caller;
 use crate::logging::{Logging, RPC_TARGET};
 use crate::panic::{PANIC_STATUS_MESSAGE, PanicMessage, internal_trailers, panic_message};
 use crate::trace_context::TraceContext;
@@ -134,6 +135,8 @@ pub(crate) struct CallRecord {
     started: Instant,
     trace: Option<TraceContext>,
     http_status: StatusCode,
+    /// The verified caller, when identity checks are on and the call carried a token.
+    caller: Option<Caller>,
     logged: bool,
 }
 
@@ -150,6 +153,7 @@ impl CallRecord {
                 None
             },
             http_status: StatusCode::OK,
+            caller: None,
             logged: false,
         }
     }
@@ -237,6 +241,7 @@ impl CallRecord {
         let span_id = self.trace.as_ref().and_then(TraceContext::span_id);
         let trace_sampled = self.trace.as_ref().filter(|t| t.sampled()).map(|_| true);
         let latency = Millis(latency_us);
+        let principal = self.caller.as_ref().map(Caller::principal);
         macro_rules! call_event {
             ($level:expr) => {
                 tracing::event!(
@@ -248,6 +253,7 @@ impl CallRecord {
                     latency_us,
                     status_message,
                     panic,
+                    principal,
                     trace = trace_id,
                     span_id,
                     trace_sampled,
@@ -371,7 +377,9 @@ where
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
                 let panic = parts.extensions.remove::<PanicMessage>();
-                let record = record.and_then(|r| {
+                let caller = parts.extensions.remove::<Caller>();
+                let record = record.and_then(|mut r| {
+                    r.caller = caller;
                     r.on_headers(&parts.headers, parts.status, panic, body.is_end_stream())
                 });
                 Ok(Response::from_parts(

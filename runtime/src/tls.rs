@@ -15,3 +15,11 @@ pub(crate) fn install_ring_provider() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// Makes RustCrypto jsonwebtoken's process default, unless one is installed already.
+pub(crate) fn install_jwt_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+    });
+}

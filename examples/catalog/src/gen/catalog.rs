@@ -503,7 +503,7 @@ pub mod product_catalog_cloudrun {
     /// Full name of the service, as health checks and reflection know it.
     pub const SERVICE_NAME: &str = "catalog.ProductCatalog";
     /// The service's methods as the runtime needs them: paths, idempotency (for client
-    /// retries), streaming.
+    /// retries), streaming, and who may call them (for the server's identity checks).
     pub static METHODS: &[::cloudrun_runtime::MethodDef] = &[
         ::cloudrun_runtime::MethodDef::new("/catalog.ProductCatalog/GetProduct"),
         ::cloudrun_runtime::MethodDef::new("/catalog.ProductCatalog/ListProducts"),
@@ -515,14 +515,15 @@ pub mod product_catalog_cloudrun {
         inner: T,
     ) -> ::cloudrun_runtime::ServiceDef {
         ::cloudrun_runtime::ServiceDef::new(
-            SERVICE_NAME,
-            super::FILE_DESCRIPTOR_SET,
-            move |limits: &::cloudrun_runtime::Limits| {
-                super::product_catalog_server::ProductCatalogServer::new(inner)
-                    .max_decoding_message_size(limits.max_decoding_message_size)
-                    .max_encoding_message_size(limits.max_encoding_message_size)
-            },
-        )
+                SERVICE_NAME,
+                super::FILE_DESCRIPTOR_SET,
+                move |limits: &::cloudrun_runtime::Limits| {
+                    super::product_catalog_server::ProductCatalogServer::new(inner)
+                        .max_decoding_message_size(limits.max_decoding_message_size)
+                        .max_encoding_message_size(limits.max_encoding_message_size)
+                },
+            )
+            .methods(METHODS)
     }
     /// Serves `inner` following Cloud Run's container contract (PORT, h2c, health,
     /// reflection, drain, JSON logs).
