@@ -31,6 +31,7 @@ struct Rule {
 
 /// Everything the checks need, shared by every connection.
 pub(crate) struct AuthState {
+    mode: AuthMode,
     identifier: Arc<Identifier>,
     rules: HashMap<&'static str, Rule>,
     allowed: Vec<Principal>,
@@ -119,6 +120,7 @@ impl AuthState {
             )
         });
         Ok(Some(Arc::new(AuthState {
+            mode: config.mode,
             identifier,
             rules,
             allowed,
@@ -132,7 +134,7 @@ impl AuthState {
             return Check::Pass(None);
         }
         let rule = self.rules.get(path);
-        let token = match bearer(request.headers()) {
+        let token = match self.token_of(request.headers()) {
             Ok(token) => token,
             Err(rejection) => return Check::Reject(rejection, None),
         };
@@ -186,16 +188,33 @@ impl AuthState {
     }
 }
 
-/// The bearer token of a request: `None` without an `authorization` header, an error for one
-/// that is not `Bearer <token>`.
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Rejection> {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+impl AuthState {
+    /// The caller's token. Behind Cloud Run (`platform`), a caller that needs `authorization`
+    /// for the application sends its ID token as `x-serverless-authorization`, which Cloud Run
+    /// checks instead; that one then names the caller.
+    fn token_of<'a>(&self, headers: &'a HeaderMap) -> Result<Option<&'a str>, Rejection> {
+        if self.mode == AuthMode::Platform
+            && let Some(token) = bearer(headers, SERVERLESS_AUTHORIZATION)?
+        {
+            return Ok(Some(token));
+        }
+        bearer(headers, http::header::AUTHORIZATION.as_str())
+    }
+}
+
+/// The header Cloud Run accepts an ID token in when `authorization` carries something else.
+const SERVERLESS_AUTHORIZATION: &str = "x-serverless-authorization";
+
+/// The bearer token in header `name`: `None` without the header, an error for one that is not
+/// `Bearer <token>`.
+fn bearer<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Rejection> {
+    let Some(value) = headers.get(name) else {
         return Ok(None);
     };
     let malformed = || {
-        Rejection::unauthenticated(
-            "the authorization header is not `Bearer <token>` (the token is never logged)",
-        )
+        Rejection::unauthenticated(format!(
+            "the {name} header is not `Bearer <token>` (the token is never logged)"
+        ))
     };
     let text = value.to_str().map_err(|_| malformed())?;
     let (scheme, token) = text.split_once(' ').ok_or_else(malformed)?;
@@ -355,14 +374,15 @@ mod tests {
 
     #[test]
     fn bearer_tokens_are_read_and_other_schemes_refused() {
-        assert_eq!(bearer(&HeaderMap::new()), Ok(None));
+        let name = "authorization";
+        assert_eq!(bearer(&HeaderMap::new(), name), Ok(None));
         assert_eq!(
-            bearer(&headers("Bearer abc.def.ghi")),
+            bearer(&headers("Bearer abc.def.ghi"), name),
             Ok(Some("abc.def.ghi"))
         );
-        assert_eq!(bearer(&headers("bearer  abc")), Ok(Some("abc")));
+        assert_eq!(bearer(&headers("bearer  abc"), name), Ok(Some("abc")));
         for bad in ["Basic dXNlcjpwdw==", "Bearer", "Bearer ", "abc"] {
-            let rejection = bearer(&headers(bad)).unwrap_err();
+            let rejection = bearer(&headers(bad), name).unwrap_err();
             assert_eq!(rejection.code, tonic::Code::Unauthenticated, "{bad}");
             assert!(!rejection.message.contains("dXNlcjpwdw"), "never echoed");
         }

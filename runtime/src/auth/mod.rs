@@ -20,8 +20,10 @@
 //! - **`platform`**: the service sits behind Cloud Run's IAM check (`--no-allow-unauthenticated`),
 //!   which has verified the token already and strips its signature: claims are read without
 //!   checking a signature (expiry, and the audience when `CLOUDRUN_AUTH_AUDIENCE` is set, are
-//!   still checked). **Safe only when the service is not publicly invocable**: anyone who can
-//!   reach the container directly can claim to be anyone.
+//!   still checked). The token is read from `x-serverless-authorization` when present (Cloud
+//!   Run's header for callers whose `authorization` carries the application's own credentials),
+//!   else from `authorization`. **Safe only when the service is not publicly invocable**: anyone
+//!   who can reach the container directly can claim to be anyone.
 //!
 //! A missing, malformed, expired or not-yet-valid token, a wrong audience or issuer, a bad
 //! signature, an unknown key or a forbidden algorithm (`none`, or HMAC, which would let a public

@@ -162,15 +162,27 @@ pub async fn call(
     path: &'static str,
     authorization: Option<&str>,
 ) -> Result<String, Status> {
+    match authorization {
+        Some(value) => call_with_headers(channel, path, &[("authorization", value)]).await,
+        None => call_with_headers(channel, path, &[]).await,
+    }
+}
+
+/// Calls `path` with these request headers.
+pub async fn call_with_headers(
+    channel: &tonic::transport::Channel,
+    path: &'static str,
+    headers: &[(&'static str, &str)],
+) -> Result<String, Status> {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     grpc.ready()
         .await
         .map_err(|e| Status::unavailable(e.to_string()))?;
     let mut request = Request::new(String::new());
-    if let Some(value) = authorization {
+    for (name, value) in headers {
         request
             .metadata_mut()
-            .insert("authorization", value.parse().expect("ASCII"));
+            .insert(*name, value.parse().expect("ASCII"));
     }
     grpc.unary(
         request,
