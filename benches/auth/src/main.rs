@@ -37,14 +37,18 @@ struct Args {
     #[command(subcommand)]
     which: Which,
     /// Seconds per round.
-    #[arg(long, global = true, default_value_t = 3)]
+    #[arg(long, global = true, default_value_t = 1)]
     seconds: u64,
     /// Measured rounds per arm.
-    #[arg(long, global = true, default_value_t = 5)]
+    #[arg(long, global = true, default_value_t = 15)]
     rounds: usize,
     /// Calls in flight at once, over one HTTP/2 connection.
     #[arg(long, global = true, default_value_t = 32)]
     concurrency: usize,
+    /// `client` only: call over TLS, as Cloud Run clients always do (the server is then tonic's
+    /// TLS server standing in for Cloud Run's frontend, with a certificate from a test CA).
+    #[arg(long, global = true)]
+    tls: bool,
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -90,6 +94,44 @@ async fn start_server(auth: AuthConfig) -> anyhow::Result<String> {
     let url = format!("http://{}", listening.local_addr());
     tokio::spawn(listening.serve());
     Ok(url)
+}
+
+/// Starts tonic's TLS server with the trainer on a loopback port; returns its URL and the CA
+/// that signed its certificate, as PEM.
+async fn start_tls_server() -> anyhow::Result<(String, String)> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    use workouts_api::trainer::trainer_service_server::TrainerServiceServer;
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "bench CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+    let key = KeyPair::generate()?;
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])?.signed_by(&key, &ca)?;
+    let identity = tonic::transport::Identity::from_pem(cert.pem(), key.serialize_pem());
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let server = tonic::transport::Server::builder()
+        .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?
+        .add_service(TrainerServiceServer::new(Trainer))
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener));
+    tokio::spawn(server);
+    Ok((format!("https://localhost:{port}"), ca.pem()))
+}
+
+/// A plain tonic channel to `url`, trusting `ca` when given.
+async fn tonic_channel(url: &str, ca: Option<&str>) -> anyhow::Result<tonic::transport::Channel> {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())?;
+    if let Some(ca) = ca {
+        endpoint = endpoint.tls_config(
+            tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(ca)),
+        )?;
+    }
+    Ok(endpoint.connect().await?)
 }
 
 /// Runs `concurrency` loops of IsHourAvailable for `seconds`; returns calls per second.
@@ -146,9 +188,31 @@ type Arm = (
     Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = f64>>>>,
 );
 
+/// Measurements of every arm, round by round.
+struct Rounds(Vec<Vec<f64>>);
+
+impl Rounds {
+    /// The median calls/s of arm `arm`.
+    fn median(&self, arm: usize) -> f64 {
+        median(&self.0[arm])
+    }
+
+    /// The median over rounds of arm `a` divided by arm `b` in the same round: arms of one
+    /// round run back to back, so a machine whose load changes between rounds (shared with
+    /// other work) skews this less than a ratio of medians.
+    fn ratio(&self, a: usize, b: usize) -> f64 {
+        let ratios: Vec<f64> = self.0[a]
+            .iter()
+            .zip(&self.0[b])
+            .map(|(x, y)| x / y)
+            .collect();
+        median(&ratios)
+    }
+}
+
 /// Runs one warm-up round per arm, then `rounds` rounds in alternating order; prints each
-/// round and returns the median calls/s per arm.
-async fn rounds(arms: &[Arm], rounds: usize) -> Vec<f64> {
+/// round.
+async fn rounds(arms: &[Arm], rounds: usize) -> Rounds {
     for (_, run) in arms {
         run().await;
     }
@@ -165,40 +229,50 @@ async fn rounds(arms: &[Arm], rounds: usize) -> Vec<f64> {
             results[i].push(rate);
         }
     }
-    results.iter().map(|r| median(r)).collect()
+    Rounds(results)
 }
 
 async fn client_bench(args: &Args) -> anyhow::Result<()> {
     let google = FakeGoogle::start().await;
-    let url = start_server(AuthConfig::off()).await?;
+    let (url, ca) = if args.tls {
+        let (url, ca) = start_tls_server().await?;
+        (url, Some(ca))
+    } else {
+        (start_server(AuthConfig::off()).await?, None)
+    };
+    let config = || {
+        let config = ClientConfig::new(&url);
+        match &ca {
+            Some(ca) => config.ca_certificate_pem(ca.as_bytes().to_vec()),
+            None => config,
+        }
+    };
     let authenticated =
-        trainer_service_cloudrun::client_with(
-            ClientConfig::new(&url).audience(AUDIENCE).token_source(
-                GoogleIdToken::metadata_server_at(google.metadata_endpoint()),
-            ),
-        )
+        trainer_service_cloudrun::client_with(config().audience(AUDIENCE).token_source(
+            GoogleIdToken::metadata_server_at(google.metadata_endpoint()),
+        ))
         .await?;
-    let unauthenticated = trainer_service_cloudrun::client_with(ClientConfig::new(&url)).await?;
-    let tonic_channel = tonic::transport::Endpoint::from_shared(url.clone())?
-        .connect()
-        .await
-        .context("plain tonic channel")?;
-    let plain = TrainerServiceClient::new(tonic_channel);
+    let unauthenticated = trainer_service_cloudrun::client_with(config().without_token()).await?;
+    let plain = TrainerServiceClient::new(
+        tonic_channel(&url, ca.as_deref())
+            .await
+            .context("plain tonic channel")?,
+    );
     // The same kind of token the metadata server gives, as a fixed header on a plain tonic
     // client: what carrying it costs any hyper/h2 client, whatever manages the token.
     let token = google.mint_for(cloudrun_fake_google::DEFAULT_SERVICE_ACCOUNT, AUDIENCE);
     let authorization: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse()?;
-    let tonic_channel = tonic::transport::Endpoint::from_shared(url.clone())?
-        .connect()
-        .await
-        .context("plain tonic channel")?;
-    let plain_with_header =
-        TrainerServiceClient::with_interceptor(tonic_channel, move |mut request: Request<()>| {
+    let plain_with_header = TrainerServiceClient::with_interceptor(
+        tonic_channel(&url, ca.as_deref())
+            .await
+            .context("plain tonic channel")?,
+        move |mut request: Request<()>| {
             request
                 .metadata_mut()
                 .insert("authorization", authorization.clone());
             Ok(request)
-        });
+        },
+    );
 
     let (seconds, concurrency) = (args.seconds, args.concurrency);
     let arms: Vec<Arm> = vec![
@@ -220,17 +294,21 @@ async fn client_bench(args: &Args) -> anyhow::Result<()> {
         }),
     ];
     println!("arm\tround\tcalls/s");
-    let medians = rounds(&arms, args.rounds).await;
+    let results = rounds(&arms, args.rounds).await;
     println!();
     println!(
         "authenticated client: {:.0} calls/s, unauthenticated: {:.0}; plain tonic: {:.0}, with \
          the same token as a fixed header: {:.0} (medians of {})",
-        medians[0], medians[1], medians[2], medians[3], args.rounds
+        results.median(0),
+        results.median(1),
+        results.median(2),
+        results.median(3),
+        args.rounds
     );
-    let ours = medians[0] / medians[1];
-    let header = medians[3] / medians[2];
-    println!("ratio authenticated / unauthenticated: {ours:.3}");
-    println!("ratio plain tonic with / without the token header: {header:.3}");
+    let ours = results.ratio(0, 1);
+    let header = results.ratio(3, 2);
+    println!("ratio authenticated / unauthenticated (median of per-round ratios): {ours:.3}");
+    println!("ratio plain tonic with / without the token header (same): {header:.3}");
     println!(
         "our client's cost beyond carrying the header: {:.3}",
         ours / header
@@ -280,13 +358,18 @@ async fn server_bench(args: &Args) -> anyhow::Result<()> {
         }),
     ];
     println!("arm\tround\tcalls/s");
-    let medians = rounds(&arms, args.rounds).await;
+    let results = rounds(&arms, args.rounds).await;
     println!();
     println!(
         "verify-mode server: {:.0} calls/s, off-mode server: {:.0} (medians of {})",
-        medians[0], medians[1], args.rounds
+        results.median(0),
+        results.median(1),
+        args.rounds
     );
-    println!("ratio verify / off: {:.3}", medians[0] / medians[1]);
+    println!(
+        "ratio verify / off (median of per-round ratios): {:.3}",
+        results.ratio(0, 1)
+    );
     println!(
         "JWKS fetches by the verify-mode server: {}",
         google.jwks_fetches()
