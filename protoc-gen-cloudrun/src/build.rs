@@ -21,7 +21,8 @@
 //! ```
 //!
 //! Every option of the plugin has a method of the same name; see the
-//! [crate documentation](crate#options) for what they do.
+//! [crate documentation](crate#options) for what they do. `import "cloudrun/auth.proto";` works
+//! without a copy of the file: the builder provides it.
 
 use std::path::{Path, PathBuf};
 
@@ -95,12 +96,12 @@ impl Builder {
         self.option(name, Some(&format!("{path}={value}")))
     }
 
-    /// `client`: generate the tonic client (default `true`).
+    /// `client`: generate the tonic client and its Cloud Run constructors (default `true`).
     pub fn client(self, enable: bool) -> Builder {
         self.flag(names::CLIENT, enable)
     }
 
-    /// `server`: generate the tonic server and the Cloud Run glue (default `true`).
+    /// `server`: generate the tonic server and its Cloud Run entry points (default `true`).
     pub fn server(self, enable: bool) -> Builder {
         self.flag(names::SERVER, enable)
     }
@@ -220,8 +221,17 @@ fn compile_protos(
     params: &Params,
 ) -> Result<(Input, Vec<PathBuf>), Error> {
     let describe = |error: protox::Error| Error::Compile(format!("{error:?}"));
-    let mut compiler =
-        protox::Compiler::new(includes.iter().map(AsRef::as_ref)).map_err(describe)?;
+    // The include paths first (a copy of cloudrun/auth.proto there wins), then the options
+    // file this crate ships, then the well-known types.
+    let mut resolver = protox::file::ChainFileResolver::new();
+    for include in includes {
+        resolver.add(protox::file::IncludeFileResolver::new(
+            include.as_ref().to_owned(),
+        ));
+    }
+    resolver.add(ShippedProtos);
+    resolver.add(protox::file::GoogleFileResolver::new());
+    let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true).include_source_info(true);
     for proto in protos {
         compiler.open_file(proto.as_ref()).map_err(describe)?;
@@ -251,6 +261,19 @@ fn compile_protos(
     let bytes = compiler.encode_file_descriptor_set();
     let input = Input::from_descriptor_set_bytes(&bytes, file_to_generate, String::new())?;
     Ok((input, sources))
+}
+
+/// Serves `cloudrun/auth.proto`, so that build scripts need no copy of it.
+struct ShippedProtos;
+
+impl protox::file::FileResolver for ShippedProtos {
+    fn open_file(&self, name: &str) -> Result<protox::file::File, protox::Error> {
+        if name == crate::AUTH_PROTO_NAME {
+            protox::file::File::from_source(name, crate::AUTH_PROTO)
+        } else {
+            Err(protox::Error::file_not_found(name))
+        }
+    }
 }
 
 fn write_output(out_dir: &Path, output: &Output) -> Result<(), Error> {

@@ -45,7 +45,8 @@
 //!   Items of files without a package sit at the root of that tree.
 //!
 //! The glue of a service `catalog.ProductCatalog` is a module `product_catalog_cloudrun` with
-//! `SERVICE_NAME`, `service(impl) -> ServiceDef` and `async fn serve(impl)`:
+//! `SERVICE_NAME`, `METHODS` (each RPC's path, `idempotency_level` and streaming, for the
+//! runtime), for the server `service(impl) -> ServiceDef` and `async fn serve(impl)`:
 //!
 //! ```text
 //! mod gen;
@@ -55,6 +56,50 @@
 //!     gen::catalog::product_catalog_cloudrun::serve(MyCatalog::default()).await
 //! }
 //! ```
+//!
+//! and for the client a `Client` type (tonic's client over the runtime's channel: TLS, Google ID
+//! tokens cached per lifetime, deadlines, retries of safe methods) with three constructors:
+//!
+//! ```text
+//! let trainer = gen::trainer::trainer_service_cloudrun::client("https://trainer-xyz-uc.a.run.app").await?;
+//! let users = gen::users::users_service_cloudrun::client_from_env().await?; // USERS_GRPC_ADDR
+//! let custom = gen::users::users_service_cloudrun::client_with(config).await?;
+//! ```
+//!
+//! `client_from_env` follows seed 001's convention: the address comes from `ADDRESS_ENV`, the
+//! service name without a trailing `Service` in upper snake case followed by `_GRPC_ADDR`
+//! (`TrainerService` reads `TRAINER_GRPC_ADDR`, `ProductCatalog` reads
+//! `PRODUCT_CATALOG_GRPC_ADDR`), and `GRPC_NO_TLS=1` gives plaintext h2c without tokens.
+//! Services of the same name in different packages share the variable; give one of them its own
+//! with `client_with(ClientConfig::from_env("OTHER_GRPC_ADDR")?)`.
+//!
+//! # Caller rules
+//!
+//! Who may call a method is declared in the proto with the options of `cloudrun/auth.proto`,
+//! which this crate ships ([`AUTH_PROTO`]; copy it into your proto root, or let the build.rs
+//! API provide it):
+//!
+//! ```text
+//! import "cloudrun/auth.proto";
+//!
+//! service TrainerService {
+//!   rpc UpdateHour(UpdateHourRequest) returns (EmptyResponse) {
+//!     option (cloudrun.auth.method) = {
+//!       allowed_principals: ["trainings@my-project.iam.gserviceaccount.com"]
+//!       required_claims: [{ name: "email_verified" value: "true" }]
+//!     };
+//!   }
+//!   rpc Status(StatusRequest) returns (StatusResponse) {
+//!     option (cloudrun.auth.method) = { allow_unauthenticated: true };
+//!   }
+//! }
+//! ```
+//!
+//! `(cloudrun.auth.service)` sets the rule of every method of a service that has none of its
+//! own. The rules land in `METHODS` as static data, and the runtime enforces them when
+//! `CLOUDRUN_AUTH_MODE` is `verify` or `platform`. A principal the runtime could never match
+//! (`ops-team`, `domain:`) fails generation with a message naming the file, the method and the
+//! value. No code is generated for `cloudrun/auth.proto` itself.
 //!
 //! The generated code needs `cloudrun-runtime` (for the glue), `prost`, `prost-types`, `tonic`
 //! and `tonic-prost`. It compiles without warnings in editions 2021 and 2024; proto comments
@@ -93,8 +138,8 @@
 //!
 //! | Option | Default | Effect |
 //! |---|---|---|
-//! | `client=true\|false` | `true` | Generate the tonic client of each service. |
-//! | `server=true\|false` | `true` | Generate the tonic server and the Cloud Run glue. |
+//! | `client=true\|false` | `true` | Generate the tonic client of each service and its Cloud Run constructors (`client`, `client_from_env`, `client_with`). |
+//! | `server=true\|false` | `true` | Generate the tonic server of each service and its Cloud Run entry points (`service`, `serve`). |
 //! | `runtime_crate=PATH` | `::cloudrun_runtime` | Path of the runtime crate in the glue, for a renamed dependency or a re-export. |
 //! | `extern_path=.proto.path=::rust::path` | none | Use existing Rust code for a package or type instead of generating it (repeatable). The Rust path must start with `::` or `crate::`. |
 //! | `compile_well_known_types` | `false` | Generate `google.protobuf` types instead of using prost-types (the files must then be generated too: buf's `include_imports` and `include_wkt`). |
@@ -116,6 +161,7 @@
 //! Every type the generated code uses must be generated in the same run or mapped with
 //! `extern_path`; otherwise generation stops and says which file to add.
 
+mod auth;
 #[cfg(feature = "build")]
 pub mod build;
 mod comments;
@@ -127,6 +173,7 @@ mod model;
 mod params;
 mod services;
 
+pub use auth::{AUTH_PROTO, AUTH_PROTO_NAME};
 pub use generate::{GeneratedFile, INSERTION_POINT, ModFile, Output};
 pub use input::{Input, InputError};
 pub use params::{DEFAULT_MOD_FILE, DEFAULT_RUNTIME_CRATE, Params, ParamsError, names};
@@ -153,6 +200,16 @@ pub enum Error {
         file: String,
         /// What it uses.
         what: String,
+    },
+    /// A `(cloudrun.auth.*)` option holds a rule the runtime could not enforce.
+    #[error("{file}: {target}: {problem}")]
+    AuthRule {
+        /// The file.
+        file: String,
+        /// The service or method carrying the option.
+        target: String,
+        /// What is wrong and what is expected.
+        problem: String,
     },
     /// The generated code would use a type that is not generated.
     #[error("{0}")]

@@ -7,6 +7,7 @@ use prost_build::Module;
 use prost_types::{DescriptorProto, FileDescriptorProto, field_descriptor_proto::Type};
 
 use crate::Error;
+use crate::auth;
 use crate::ident;
 use crate::input::Input;
 use crate::params::Params;
@@ -64,6 +65,9 @@ pub struct Service {
     pub deprecated: bool,
     /// Rust names of the generated items.
     pub names: ServiceNames,
+    /// The environment variable `client_from_env` reads the service's address from
+    /// (`TRAINER_GRPC_ADDR` for `TrainerService`).
+    pub address_env: String,
     /// The service's methods, in proto order.
     pub methods: Vec<Method>,
 }
@@ -105,8 +109,44 @@ impl ServiceNames {
 pub struct Method {
     /// Rust method name (`get_product`), as tonic-build names the trait and client methods.
     pub rust_name: String,
+    /// The HTTP/2 path, `/package.Service/Method`.
+    pub path: String,
     /// Whether the method is deprecated.
     pub deprecated: bool,
+    /// The `idempotency_level` option.
+    pub idempotency: Idempotency,
+    /// Whether the request is a stream.
+    pub client_streaming: bool,
+    /// Whether the response is a stream.
+    pub server_streaming: bool,
+    /// Who may call it: its `(cloudrun.auth.method)` rule, else its service's
+    /// `(cloudrun.auth.service)` rule.
+    pub auth: Option<auth::Rule>,
+}
+
+/// `MethodOptions.idempotency_level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// `IDEMPOTENCY_UNKNOWN` or unset.
+    Unknown,
+    /// `NO_SIDE_EFFECTS`.
+    NoSideEffects,
+    /// `IDEMPOTENT`.
+    Idempotent,
+}
+
+/// The variable a service's address is read from: the service name without a trailing
+/// `Service`, in upper snake case, then `_GRPC_ADDR` (seed 001's `TRAINER_GRPC_ADDR` for
+/// `TrainerService`; `PRODUCT_CATALOG_GRPC_ADDR` for `ProductCatalog`).
+pub fn address_env(proto_name: &str) -> String {
+    let base = match proto_name.strip_suffix("Service") {
+        Some(base) if !base.is_empty() && !base.ends_with('_') => base,
+        _ => proto_name,
+    };
+    format!(
+        "{}_GRPC_ADDR",
+        heck::ToShoutySnakeCase::to_shouty_snake_case(base)
+    )
 }
 
 impl Model {
@@ -134,6 +174,10 @@ impl Model {
             let index = index_of[name.as_str()];
             let file = &input.files[index];
             if file.package() == WELL_KNOWN_PACKAGE && !params.compile_well_known_types {
+                continue;
+            }
+            // The options' own file: the runtime holds the rules, nothing to generate.
+            if file.package() == auth::AUTH_PACKAGE {
                 continue;
             }
             by_package
@@ -175,10 +219,10 @@ impl Model {
                 )));
             }
             let descriptor_set = import_closure(input, &index_of, &files);
-            let services = files
-                .iter()
-                .flat_map(|&index| services_of(&input.files[index]))
-                .collect();
+            let mut services = Vec::new();
+            for &index in &files {
+                services.extend(services_of(&input.files[index], &input.encoded[index])?);
+            }
             packages.push(Package {
                 name,
                 module,
@@ -262,29 +306,47 @@ fn fq_prefix(package: &str) -> String {
     }
 }
 
-fn services_of(file: &FileDescriptorProto) -> Vec<Service> {
+fn services_of(file: &FileDescriptorProto, encoded: &[u8]) -> Result<Vec<Service>, Error> {
+    use prost_types::method_options::IdempotencyLevel;
     let file_deprecated = file.options.as_ref().is_some_and(|o| o.deprecated());
-    file.service
+    let mut rules = auth::method_rules(file.name(), encoded)?.into_iter();
+    Ok(file
+        .service
         .iter()
-        .map(|service| Service {
-            full_name: if file.package().is_empty() {
+        .map(|service| {
+            let mut method_rules = rules.next().unwrap_or_default().into_iter();
+            let full_name = if file.package().is_empty() {
                 service.name().to_string()
             } else {
                 format!("{}.{}", file.package(), service.name())
-            },
-            file: file.name().to_string(),
-            deprecated: file_deprecated || service.options.as_ref().is_some_and(|o| o.deprecated()),
-            names: ServiceNames::new(service.name()),
-            methods: service
-                .method
-                .iter()
-                .map(|method| Method {
-                    rust_name: ident::to_snake(method.name()),
-                    deprecated: method.options.as_ref().is_some_and(|o| o.deprecated()),
-                })
-                .collect(),
+            };
+            Service {
+                file: file.name().to_string(),
+                deprecated: file_deprecated
+                    || service.options.as_ref().is_some_and(|o| o.deprecated()),
+                names: ServiceNames::new(service.name()),
+                address_env: address_env(service.name()),
+                methods: service
+                    .method
+                    .iter()
+                    .map(|method| Method {
+                        rust_name: ident::to_snake(method.name()),
+                        path: format!("/{full_name}/{}", method.name()),
+                        deprecated: method.options.as_ref().is_some_and(|o| o.deprecated()),
+                        idempotency: match method.options.as_ref().map(|o| o.idempotency_level()) {
+                            Some(IdempotencyLevel::NoSideEffects) => Idempotency::NoSideEffects,
+                            Some(IdempotencyLevel::Idempotent) => Idempotency::Idempotent,
+                            _ => Idempotency::Unknown,
+                        },
+                        client_streaming: method.client_streaming(),
+                        server_streaming: method.server_streaming(),
+                        auth: method_rules.next().flatten(),
+                    })
+                    .collect(),
+                full_name,
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// How deprecation reaches a message from outside it.
@@ -577,5 +639,19 @@ mod tests {
         let names = ServiceNames::new("HTTPGateway");
         assert_eq!(names.service, "HttpGateway");
         assert_eq!(names.glue_mod, "http_gateway_cloudrun");
+    }
+
+    #[test]
+    fn address_variables_follow_seed_001() {
+        for (service, variable) in [
+            ("TrainerService", "TRAINER_GRPC_ADDR"),
+            ("UsersService", "USERS_GRPC_ADDR"),
+            ("ProductCatalog", "PRODUCT_CATALOG_GRPC_ADDR"),
+            ("Service", "SERVICE_GRPC_ADDR"),
+            ("HTTPGatewayService", "HTTP_GATEWAY_GRPC_ADDR"),
+            ("my_service", "MY_SERVICE_GRPC_ADDR"),
+        ] {
+            assert_eq!(super::address_env(service), variable, "{service}");
+        }
     }
 }

@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 /// Option names, as written in `buf.gen.yaml` or `--cloudrun_opt`.
 pub mod names {
-    /// `client=true|false`: generate the tonic client.
+    /// `client=true|false`: generate the tonic client and its Cloud Run constructors.
     pub const CLIENT: &str = "client";
-    /// `server=true|false`: generate the tonic server and the Cloud Run glue.
+    /// `server=true|false`: generate the tonic server and its Cloud Run entry points.
     pub const SERVER: &str = "server";
     /// `runtime_crate=PATH`: path of the runtime crate in the glue.
     pub const RUNTIME_CRATE: &str = "runtime_crate";
@@ -79,9 +79,9 @@ pub const DEFAULT_MOD_FILE: &str = "mod.rs";
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Params {
-    /// Generate the tonic client (`client`, default `true`).
+    /// Generate the tonic client and its Cloud Run constructors (`client`, default `true`).
     pub client: bool,
-    /// Generate the tonic server and the Cloud Run glue (`server`, default `true`).
+    /// Generate the tonic server and its Cloud Run entry points (`server`, default `true`).
     pub server: bool,
     /// Path of the runtime crate used by the glue (`runtime_crate`, default `::cloudrun_runtime`).
     pub runtime_crate: String,

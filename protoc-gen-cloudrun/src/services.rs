@@ -15,6 +15,7 @@ pub struct CloudRunServices {
     tonic: Box<dyn prost_build::ServiceGenerator>,
     services: HashMap<String, Service>,
     runtime_crate: Option<syn::Path>,
+    sides: glue::Sides,
     errors: Rc<RefCell<Vec<Error>>>,
 }
 
@@ -40,7 +41,7 @@ impl CloudRunServices {
             .build_transport(false)
             .compile_well_known_types(params.compile_well_known_types)
             .service_generator();
-        let runtime_crate = if params.server {
+        let runtime_crate = if params.server || params.client {
             Some(
                 syn::parse_str::<syn::Path>(&params.runtime_crate).map_err(|_| {
                     Error::Generate(format!("invalid runtime_crate `{}`", params.runtime_crate))
@@ -56,6 +57,10 @@ impl CloudRunServices {
                 .map(|service| (service.full_name.clone(), service.clone()))
                 .collect(),
             runtime_crate,
+            sides: glue::Sides {
+                server: params.server,
+                client: params.client,
+            },
             errors,
         })
     }
@@ -98,7 +103,7 @@ impl prost_build::ServiceGenerator for CloudRunServices {
         buf.push_str(&code);
         if let Some(runtime) = &self.runtime_crate {
             // prost-build's format pass is off, so the glue is laid out here, like tonic's code.
-            match syn::parse2::<syn::File>(glue::service_glue(model, runtime)) {
+            match syn::parse2::<syn::File>(glue::service_glue(model, runtime, self.sides)) {
                 Ok(file) => buf.push_str(&prettyplease::unparse(&file)),
                 Err(error) => self.errors.borrow_mut().push(Error::Generate(format!(
                     "service `{full_name}`: the Cloud Run glue does not parse: {error}"

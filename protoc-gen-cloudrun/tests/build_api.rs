@@ -30,6 +30,23 @@ fn writes_what_the_plugin_writes() {
 }
 
 #[test]
+fn cloudrun_auth_proto_is_provided_without_a_copy_and_not_generated() {
+    let out = tempfile::tempdir().expect("tempdir");
+    Builder::new()
+        .out_dir(out.path())
+        .emit_rerun_if_changed(false)
+        .compile(&["doors.proto"], &[common::fixtures().join("auth")])
+        .expect("compile");
+    let written = common::read_files(out.path());
+    assert_eq!(
+        written.keys().collect::<Vec<_>>(),
+        ["doors.v1.rs", "mod.rs"],
+        "no code for the options' own package"
+    );
+    assert_eq!(written, common::generate("auth", ""));
+}
+
+#[test]
 fn imports_are_generated_unless_mapped_elsewhere() {
     let include = common::fixtures().join("multi");
     let out = tempfile::tempdir().expect("tempdir");

@@ -198,3 +198,47 @@ fn version_flag() {
         format!("protoc-gen-cloudrun {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// A request for one file `rules.proto` holding `body` after an import of cloudrun/auth.proto.
+fn rules_request(body: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("rules.proto"),
+        format!(
+            "syntax = \"proto3\";\npackage rules;\nimport \"cloudrun/auth.proto\";\n\
+             message M {{}}\n{body}\n"
+        ),
+    )
+    .expect("write");
+    common::request_for(dir.path(), &["rules.proto".to_string()], "", true)
+}
+
+#[test]
+fn caller_rules_that_could_never_match_name_the_method_and_the_value() {
+    assert_eq!(
+        error_of(&rules_request(
+            "service S { rpc Call(M) returns (M) { option (cloudrun.auth.method) = \
+             { allowed_principals: [\"ops-team\"] }; } }"
+        )),
+        "rules.proto: method `S.Call`: (cloudrun.auth.method) allowed_principals entry \
+         \"ops-team\" is not a principal: expected an email (alice@example.com), user:EMAIL, \
+         serviceAccount:EMAIL, domain:example.com or subject:SUB"
+    );
+    assert_eq!(
+        error_of(&rules_request(
+            "service S { option (cloudrun.auth.service) = { allowed_principals: \
+             [\"domain:\"] }; rpc Call(M) returns (M); }"
+        )),
+        "rules.proto: service `S`: (cloudrun.auth.service) allowed_principals entry \
+         \"domain:\" is not a principal: expected an email (alice@example.com), user:EMAIL, \
+         serviceAccount:EMAIL, domain:example.com or subject:SUB"
+    );
+    assert_eq!(
+        error_of(&rules_request(
+            "service S { rpc Call(M) returns (M) { option (cloudrun.auth.method) = \
+             { required_claims: [{ value: \"x\" }] }; } }"
+        )),
+        "rules.proto: method `S.Call`: (cloudrun.auth.method) required_claims entry with \
+         value \"x\" has no name; name the claim, e.g. { name: \"hd\" value: \"example.com\" }"
+    );
+}

@@ -80,8 +80,25 @@ fn options_change_what_is_generated() {
         "server=false drops the server"
     );
     assert!(
-        !code.contains("_cloudrun"),
-        "and the glue, which needs the server"
+        !code.contains("pub fn service<") && !code.contains("pub async fn serve<"),
+        "and the glue's server entry points"
+    );
+    assert!(
+        code.contains("pub async fn client_from_env()"),
+        "the glue keeps the client constructors"
+    );
+
+    let files = common::generate("basic", "client=false");
+    let code = &files["shop.v1.rs"];
+    assert!(!code.contains("pub mod catalog_client"));
+    assert!(code.contains("pub async fn serve<"));
+    assert!(
+        !code.contains("client_from_env"),
+        "client=false drops the client constructors"
+    );
+    assert!(
+        code.contains("pub static METHODS"),
+        "both sides use the method table"
     );
 }
 

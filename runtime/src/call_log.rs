@@ -30,6 +30,7 @@ use tokio::sync::Notify;
 use tonic::{Code, Status};
 use tracing::Level;
 
+use crate::auth::Caller;
 use crate::logging::{Logging, RPC_TARGET};
 use crate::panic::{PANIC_STATUS_MESSAGE, PanicMessage, internal_trailers, panic_message};
 use crate::trace_context::TraceContext;
@@ -134,6 +135,8 @@ pub(crate) struct CallRecord {
     started: Instant,
     trace: Option<TraceContext>,
     http_status: StatusCode,
+    /// The verified caller, when identity checks are on and the call carried a token.
+    caller: Option<Caller>,
     logged: bool,
 }
 
@@ -150,6 +153,7 @@ impl CallRecord {
                 None
             },
             http_status: StatusCode::OK,
+            caller: None,
             logged: false,
         }
     }
@@ -236,6 +240,7 @@ impl CallRecord {
         let trace_id = self.trace.as_ref().map(TraceContext::trace_id);
         let span_id = self.trace.as_ref().and_then(TraceContext::span_id);
         let trace_sampled = self.trace.as_ref().filter(|t| t.sampled()).map(|_| true);
+        let principal = self.caller.as_ref().map(Caller::principal);
         // No format string: the line's message is built from these fields as it is written.
         macro_rules! call_event {
             ($level:expr) => {
@@ -248,6 +253,7 @@ impl CallRecord {
                     latency_us,
                     status_message,
                     panic,
+                    principal,
                     trace = trace_id,
                     span_id,
                     trace_sampled,
@@ -361,7 +367,9 @@ where
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
                 let panic = parts.extensions.remove::<PanicMessage>();
-                let record = record.and_then(|r| {
+                let caller = parts.extensions.remove::<Caller>();
+                let record = record.and_then(|mut r| {
+                    r.caller = caller;
                     r.on_headers(&parts.headers, parts.status, panic, body.is_end_stream())
                 });
                 Ok(Response::from_parts(
@@ -413,10 +421,10 @@ where
         let inner = this.inner;
         match catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
             Ok(Poll::Ready(Some(Ok(frame)))) => {
-                if let Some(trailers) = frame.trailers_ref() {
-                    if let Some(record) = this.record.take() {
-                        record.on_trailers(trailers);
-                    }
+                if let Some(trailers) = frame.trailers_ref()
+                    && let Some(record) = this.record.take()
+                {
+                    record.on_trailers(trailers);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }

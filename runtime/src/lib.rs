@@ -57,23 +57,39 @@
 //!
 //! [`Server`] configures the same from code (several services, limits, grace period, a log
 //! writer, a shutdown hook); its documentation lists every environment variable read.
+//!
+//! Caller identity is checked when `CLOUDRUN_AUTH_MODE` says so ([`auth`]): ID tokens verified
+//! against the issuer's keys (or read as Cloud Run's IAM check passed them on), per-method rules
+//! from the proto, the verified [`Caller`] in each request's extensions, and its principal in
+//! each call's log line.
+//!
+//! Services call each other through [`client`]: a [`client::Channel`] to a Cloud Run URL (TLS on
+//! 443, a Google ID token for the audience `https://<host>` cached for its lifetime, a deadline
+//! on every call, retries of `UNAVAILABLE` for methods that are safe to repeat), or plaintext
+//! with `GRPC_NO_TLS=1`. Generated code describes each RPC to both sides with a [`MethodDef`].
 
+pub mod auth;
 mod call_log;
+pub mod client;
 mod config;
 mod connect_info;
 mod deadline;
 mod error;
 mod health;
 mod logging;
+mod method;
 mod panic;
 mod reflection;
 mod server;
 mod service;
 mod shutdown;
 mod stdout_batch;
+mod tls;
 mod trace_context;
 
+pub use auth::{AuthConfig, AuthMode, Caller};
 pub use error::Error;
+pub use method::{Idempotency, MethodAuth, MethodDef};
 pub use server::{Listening, Server};
 pub use service::{
     DEFAULT_MAX_DECODING_MESSAGE_SIZE, DEFAULT_MAX_ENCODING_MESSAGE_SIZE, Limits, ServiceDef,

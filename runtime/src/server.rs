@@ -27,6 +27,8 @@ use tower_http::catch_panic::CatchPanic;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::Error;
+use crate::auth::AuthConfig;
+use crate::auth::layer::{AuthState, Authenticate};
 use crate::call_log::{CallLog, Calls};
 use crate::config::{self, Settings};
 use crate::connect_info::ConnectInfo;
@@ -46,7 +48,8 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 type ShutdownHook = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The full service stack every connection serves.
-type Stack = CallLog<CatchPanic<Deadline<Routes>, GrpcInternalOnPanic>>;
+// Deadlines wrap authentication too: a slow JWKS fetch must not outlive the caller's deadline.
+type Stack = CallLog<CatchPanic<Deadline<Authenticate<Routes>>, GrpcInternalOnPanic>>;
 
 /// A gRPC server configured for Cloud Run.
 ///
@@ -64,6 +67,7 @@ type Stack = CallLog<CatchPanic<Deadline<Routes>, GrpcInternalOnPanic>>;
 /// | [`log_filter`](Self::log_filter) | `CLOUDRUN_LOG_LEVEL` | `info` |
 /// | [`project_id`](Self::project_id) | `GOOGLE_CLOUD_PROJECT`, `GCP_PROJECT`, `CLOUDSDK_CORE_PROJECT` | none |
 /// | [`tcp_nodelay`](Self::tcp_nodelay) | | on |
+/// | [`auth`](Self::auth) | `CLOUDRUN_AUTH_MODE`, `CLOUDRUN_AUTH_AUDIENCE`, `CLOUDRUN_AUTH_ISSUER`, `CLOUDRUN_AUTH_JWKS_URL`, `CLOUDRUN_AUTH_ALLOWED` (see [`auth`](crate::auth)) | off |
 ///
 /// `K_SERVICE` and `K_REVISION`, set by Cloud Run, are logged at start-up.
 ///
@@ -84,6 +88,7 @@ pub struct Server {
     services: Vec<ServiceDef>,
     log_sink: Option<Sink>,
     shutdown_hook: Option<ShutdownHook>,
+    auth: AuthConfig,
 }
 
 impl Default for Server {
@@ -110,6 +115,7 @@ impl Server {
             services: Vec::new(),
             log_sink: None,
             shutdown_hook: None,
+            auth: AuthConfig::off(),
         }
     }
 
@@ -121,6 +127,7 @@ impl Server {
         Ok(Server {
             settings,
             host_chosen,
+            auth: AuthConfig::from_env()?,
             ..Server::new()
         })
     }
@@ -201,6 +208,12 @@ impl Server {
         self
     }
 
+    /// How callers are identified (see [`auth`](crate::auth)); `CLOUDRUN_AUTH_*` unless set.
+    pub fn auth(mut self, config: AuthConfig) -> Self {
+        self.auth = config;
+        self
+    }
+
     /// Where log lines go instead of stdout (one JSON object per line either way).
     pub fn log_writer<W>(mut self, writer: W) -> Self
     where
@@ -229,6 +242,7 @@ impl Server {
             services,
             log_sink,
             shutdown_hook,
+            auth,
         } = self;
 
         let filter = config::parse_log_filter(&settings.log_filter).map_err(|expected| {
@@ -261,13 +275,17 @@ impl Server {
                 },
             )?;
         }
+        let auth = AuthState::build(&auth, &services, &logging)?;
         let mut routes = descriptors.add_reflection(Routes::new(health_server))?;
         for service in services {
             routes = service.add_to(&settings.limits, routes);
         }
         let calls = Arc::new(Calls::new(logging, settings.project_id.is_some()));
         let stack = CallLog::new(
-            CatchPanic::custom(Deadline::new(routes.prepare()), GrpcInternalOnPanic),
+            CatchPanic::custom(
+                Deadline::new(Authenticate::new(routes.prepare(), auth)),
+                GrpcInternalOnPanic,
+            ),
             Arc::clone(&calls),
         );
 

@@ -7,6 +7,8 @@ use std::fmt;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 
+use crate::method::MethodDef;
+
 /// Default largest message a server accepts: 4 MiB, gRPC's own default, so clients written in
 /// any language see the same limit they see elsewhere.
 pub const DEFAULT_MAX_DECODING_MESSAGE_SIZE: usize = 4 * 1024 * 1024;
@@ -79,6 +81,7 @@ pub struct ServiceDef {
     name: &'static str,
     routed_name: &'static str,
     encoded_file_descriptor_set: &'static [u8],
+    methods: &'static [MethodDef],
     add_to: AddToRoutes,
 }
 
@@ -110,8 +113,22 @@ impl ServiceDef {
             name,
             routed_name: S::NAME,
             encoded_file_descriptor_set,
+            methods: &[],
             add_to: Box::new(move |limits, routes| routes.add_service(make(limits))),
         }
+    }
+
+    /// The service's methods as generated code declares them (its glue's `METHODS`): who may
+    /// call each one, for the server's caller identity checks. Methods left out follow the
+    /// server's `CLOUDRUN_AUTH_ALLOWED` list.
+    pub fn methods(mut self, methods: &'static [MethodDef]) -> Self {
+        self.methods = methods;
+        self
+    }
+
+    /// The methods set with [`methods`](Self::methods).
+    pub fn method_defs(&self) -> &'static [MethodDef] {
+        self.methods
     }
 
     /// The service's full proto name, e.g. `"catalog.ProductCatalog"`.

@@ -77,6 +77,8 @@ impl CatalogServer {
             .env("CATALOG_DEMO_FAULTS", "1")
             .env("K_SERVICE", "catalog-test")
             .env("K_REVISION", "catalog-test-00001")
+            // The panic test panics on purpose; its backtrace would only bury real failures.
+            .env("RUST_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -193,4 +195,80 @@ pub fn python_check(check: &str, args: &[&str]) -> String {
         "python check {check} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     stdout
+}
+
+/// A workspace binary serving gRPC as a child process (the seed 001 services): its port, its
+/// stdout lines as they arrive, and the process.
+pub struct ServiceProcess {
+    child: Child,
+    pub name: String,
+    pub port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServiceProcess {
+    /// Starts binary `bin` of package `package` on a free loopback port with `env` (and no
+    /// Google credentials from this machine: `HOME` is `home`, `GOOGLE_APPLICATION_CREDENTIALS`
+    /// and `GCE_METADATA_HOST` are unset unless `env` sets them), and waits for its start-up
+    /// line.
+    pub fn start(package: &str, bin: &str, home: &Path, env: &[(&str, String)]) -> Self {
+        let mut cmd = Command::new(cargo_bin(package, bin));
+        cmd.env("PORT", "0")
+            .env("CLOUDRUN_HOST", "127.0.0.1")
+            .env("HOME", home)
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env_remove("GCE_METADATA_HOST")
+            .env_remove("GRPC_NO_TLS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{bin} starts: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = channel();
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        let port = wait_for_port(&rx, &mut child);
+        Self {
+            child,
+            name: bin.to_owned(),
+            port,
+            lines,
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything the service printed on stdout so far.
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

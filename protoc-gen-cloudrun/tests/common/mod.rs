@@ -12,7 +12,14 @@ use prost::Message;
 use prost_types::compiler::{CodeGeneratorRequest, CodeGeneratorResponse, Version};
 
 /// The fixture sets whose generated code is snapshotted and compiled.
-pub const SNAPSHOT_SETS: &[&str] = &["basic", "multi", "deprecated", "collisions"];
+pub const SNAPSHOT_SETS: &[&str] = &[
+    "basic",
+    "multi",
+    "deprecated",
+    "collisions",
+    "methods",
+    "auth",
+];
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -63,7 +70,9 @@ pub fn request(set: &str, parameter: &str, from_protoc: bool) -> Vec<u8> {
 
 /// A `CodeGeneratorRequest` generating `files` (names under `dir`).
 pub fn request_for(dir: &Path, files: &[String], parameter: &str, from_protoc: bool) -> Vec<u8> {
-    let mut compiler = protox::Compiler::new([dir]).expect("include dir");
+    // The shipped cloudrun/auth.proto is importable, as it is for users who copy it.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("proto");
+    let mut compiler = protox::Compiler::new([dir, &shipped]).expect("include dir");
     compiler.include_imports(true).include_source_info(true);
     for file in files {
         compiler

@@ -495,24 +495,35 @@ pub mod product_catalog_server {
         const NAME: &'static str = SERVICE_NAME;
     }
 }
-/// Cloud Run glue for `catalog.ProductCatalog`: serve an implementation with `serve`,
-/// or add `service(...)` to a `::cloudrun_runtime::Server` with other services.
+/// Cloud Run glue for `catalog.ProductCatalog`.
+/// Serve an implementation with `serve`, or add `service(...)` to a
+/// `::cloudrun_runtime::Server` with other services.
+/// Call the service with `client(url)` or `client_from_env()`.
 pub mod product_catalog_cloudrun {
     /// Full name of the service, as health checks and reflection know it.
     pub const SERVICE_NAME: &str = "catalog.ProductCatalog";
+    /// The service's methods as the runtime needs them: paths, idempotency (for client
+    /// retries), streaming, and who may call them (for the server's identity checks).
+    pub static METHODS: &[::cloudrun_runtime::MethodDef] = &[
+        ::cloudrun_runtime::MethodDef::new("/catalog.ProductCatalog/GetProduct"),
+        ::cloudrun_runtime::MethodDef::new("/catalog.ProductCatalog/ListProducts"),
+        ::cloudrun_runtime::MethodDef::new("/catalog.ProductCatalog/SearchProducts")
+            .server_streaming(),
+    ];
     /// Wraps an implementation for `::cloudrun_runtime::Server::add_service`.
     pub fn service<T: super::product_catalog_server::ProductCatalog>(
         inner: T,
     ) -> ::cloudrun_runtime::ServiceDef {
         ::cloudrun_runtime::ServiceDef::new(
-            SERVICE_NAME,
-            super::FILE_DESCRIPTOR_SET,
-            move |limits: &::cloudrun_runtime::Limits| {
-                super::product_catalog_server::ProductCatalogServer::new(inner)
-                    .max_decoding_message_size(limits.max_decoding_message_size)
-                    .max_encoding_message_size(limits.max_encoding_message_size)
-            },
-        )
+                SERVICE_NAME,
+                super::FILE_DESCRIPTOR_SET,
+                move |limits: &::cloudrun_runtime::Limits| {
+                    super::product_catalog_server::ProductCatalogServer::new(inner)
+                        .max_decoding_message_size(limits.max_decoding_message_size)
+                        .max_encoding_message_size(limits.max_encoding_message_size)
+                },
+            )
+            .methods(METHODS)
     }
     /// Serves `inner` following Cloud Run's container contract (PORT, h2c, health,
     /// reflection, drain, JSON logs).
@@ -520,6 +531,42 @@ pub mod product_catalog_cloudrun {
         inner: T,
     ) -> ::core::result::Result<(), ::cloudrun_runtime::Error> {
         ::cloudrun_runtime::serve(service(inner)).await
+    }
+    /// The typed client over the runtime's channel (TLS, ID tokens, deadlines, retries).
+    pub type Client = super::product_catalog_client::ProductCatalogClient<
+        ::cloudrun_runtime::client::Channel,
+    >;
+    /// The variable [`client_from_env`] reads the address from (the service name without a
+    /// trailing `Service`, in upper snake case, then `_GRPC_ADDR`). `GRPC_NO_TLS=1` gives
+    /// plaintext without tokens; `PRODUCT_CATALOG_GRPC_AUDIENCE` overrides the token audience.
+    pub const ADDRESS_ENV: &str = "PRODUCT_CATALOG_GRPC_ADDR";
+    /// A client of the service at `address`: a Cloud Run URL such as
+    /// `https://svc-hash-uc.a.run.app` (TLS on 443, an ID token for `https://<host>` on every
+    /// call), or `http://host:port` for plaintext.
+    pub async fn client(
+        address: &str,
+    ) -> ::core::result::Result<Client, ::cloudrun_runtime::client::ClientError> {
+        client_with(::cloudrun_runtime::client::ClientConfig::new(address)).await
+    }
+    /// A client of the service whose address is in `PRODUCT_CATALOG_GRPC_ADDR` (seed 001's
+    /// convention): TLS and Google ID tokens, or plaintext without tokens when
+    /// `GRPC_NO_TLS=1`.
+    pub async fn client_from_env() -> ::core::result::Result<
+        Client,
+        ::cloudrun_runtime::client::ClientError,
+    > {
+        client_with(::cloudrun_runtime::client::ClientConfig::from_env(ADDRESS_ENV)?)
+            .await
+    }
+    /// A client from a full configuration (token source, deadlines, retries); the
+    /// service's method table is added to it.
+    pub async fn client_with(
+        config: ::cloudrun_runtime::client::ClientConfig,
+    ) -> ::core::result::Result<Client, ::cloudrun_runtime::client::ClientError> {
+        let channel = config.methods(METHODS).connect().await?;
+        ::core::result::Result::Ok(
+            super::product_catalog_client::ProductCatalogClient::new(channel),
+        )
     }
 }
 /// Encoded `google.protobuf.FileDescriptorSet` of `catalog` and everything it imports,
