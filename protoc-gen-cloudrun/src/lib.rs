@@ -1,1 +1,2 @@
 //! protoc-gen-cloudrun: generates prost messages, tonic services and Cloud Run glue.
+pub mod breaking;
