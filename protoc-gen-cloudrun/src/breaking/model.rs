@@ -238,7 +238,7 @@ impl Features {
 }
 
 /// A 1-based span as buf prints it: start line/column, end line/column (end column exclusive).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
     /// 1-based first line.
     pub start_line: u32,

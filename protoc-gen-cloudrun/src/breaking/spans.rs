@@ -1,11 +1,15 @@
 //! Aligns protox's source locations with the ones buf's compiler records, so that findings on
 //! a directory point where buf points.
 //!
-//! Two differences matter: buf counts columns in characters with tab stops every 4 columns
-//! where protox counts bytes, and buf's span for a field's `default` covers `default = value`
-//! where protox covers only the value.
+//! The differences that matter: buf counts columns in characters with tab stops every 4
+//! columns where protox counts bytes; buf's span for a field's `default` covers
+//! `default = value` where protox covers only the value; for a group, buf puts the `group`
+//! keyword at the field's type name where protox splits it into type and name; and protox may
+//! record a `json_name` twice (whole option and value) where buf records the whole option once.
 
-use super::descriptor::{FileProto, Location};
+use std::collections::HashSet;
+
+use super::descriptor::{FileProto, Location, MessageProto, field_type};
 
 /// Where each line of a source starts, and whether its columns need translating.
 struct Lines<'s> {
@@ -75,6 +79,11 @@ impl<'s> Lines<'s> {
 
 /// Whether a source path names a field's (or extension's) `default_value`.
 fn is_field_default(path: &[i32]) -> bool {
+    is_field_attribute(path, 7)
+}
+
+/// Whether a source path names attribute `tag` of a field or extension.
+fn is_field_attribute(path: &[i32], tag: i32) -> bool {
     // Walk the path through file -> message* -> field, checking each step's field number.
     let mut i = 0;
     let mut in_message = false;
@@ -87,7 +96,7 @@ fn is_field_default(path: &[i32]) -> bool {
         };
         let is_message = if in_message { field == 3 } else { field == 4 };
         if is_field {
-            return i + 3 == path.len() && next == Some(&7);
+            return i + 3 == path.len() && next == Some(&tag);
         }
         if !is_message {
             return false;
@@ -124,15 +133,89 @@ fn default_keyword_before(source: &str, offset: usize) -> Option<usize> {
     Some(start)
 }
 
+/// Source paths of the group fields of a file.
+fn group_fields(file: &FileProto) -> HashSet<Vec<i32>> {
+    fn walk(m: &MessageProto, path: &mut Vec<i32>, out: &mut HashSet<Vec<i32>>) {
+        for (tag, fields) in [(2, &m.field), (6, &m.extension)] {
+            for (i, f) in fields.iter().enumerate() {
+                if f.r#type == Some(field_type::GROUP) {
+                    let mut p = path.clone();
+                    p.extend_from_slice(&[tag, i as i32]);
+                    out.insert(p);
+                }
+            }
+        }
+        for (i, nested) in m.nested_type.iter().enumerate() {
+            path.extend_from_slice(&[3, i as i32]);
+            walk(nested, path, out);
+            path.truncate(path.len() - 2);
+        }
+    }
+    let mut out = HashSet::new();
+    for (i, f) in file.extension.iter().enumerate() {
+        if f.r#type == Some(field_type::GROUP) {
+            out.insert(vec![7, i as i32]);
+        }
+    }
+    for (i, m) in file.message_type.iter().enumerate() {
+        walk(m, &mut vec![4, i as i32], &mut out);
+    }
+    out
+}
+
 /// Rewrites a compiled file's spans the way buf's compiler records them.
 pub(crate) fn align_with_buf(file: &mut FileProto, source: &str) {
+    let groups = group_fields(file);
     let Some(info) = file.source_code_info.as_mut() else {
         return;
     };
     let lines = Lines::new(source);
-    for loc in &mut info.location {
+    let field_of = |path: &[i32], last: i32| -> Option<Vec<i32>> {
+        match path.split_last() {
+            Some((&l, field)) if l == last && groups.contains(field) => Some(field.to_vec()),
+            _ => None,
+        }
+    };
+    // A group's `group` keyword, which protox records as its type.
+    let mut group_keyword: Vec<(Vec<i32>, Vec<i32>)> = Vec::new();
+    let mut locations = Vec::with_capacity(info.location.len());
+    for loc in std::mem::take(&mut info.location) {
+        if let Some(field) = field_of(&loc.path, 5) {
+            group_keyword.push((field, loc.span));
+            continue;
+        }
+        locations.push(loc);
+    }
+    for loc in &mut locations {
+        if let Some(field) = field_of(&loc.path, 6) {
+            if let Some((_, span)) = group_keyword.iter().find(|(f, _)| *f == field) {
+                loc.span = span.clone();
+            }
+        }
+    }
+    // Keep the widest of duplicate json_name locations (the whole `json_name = "..."`).
+    let mut json_seen: HashSet<Vec<i32>> = HashSet::new();
+    let mut widest: std::collections::HashMap<Vec<i32>, (i32, i32)> = Default::default();
+    for loc in &locations {
+        if is_field_attribute(&loc.path, 10) && loc.span.len() >= 3 {
+            let start = (loc.span[0], loc.span[1]);
+            widest
+                .entry(loc.path.clone())
+                .and_modify(|w| *w = (*w).min(start))
+                .or_insert(start);
+        }
+    }
+    locations.retain(|loc| {
+        if !is_field_attribute(&loc.path, 10) || loc.span.len() < 3 {
+            return true;
+        }
+        let start = (loc.span[0], loc.span[1]);
+        widest.get(&loc.path) == Some(&start) && json_seen.insert(loc.path.clone())
+    });
+    for loc in &mut locations {
         align(loc, &lines);
     }
+    info.location = locations;
 }
 
 fn align(loc: &mut Location, lines: &Lines<'_>) {

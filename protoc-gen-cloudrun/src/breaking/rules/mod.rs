@@ -262,7 +262,11 @@ pub(crate) fn field_description_with_name(ix: &Index<'_>, f: &FieldView<'_>, nam
         format!(" with name {}", quote(name))
     };
     let (kind, message) = if f.is_extension() {
-        ("Extension", f.extendee().to_string())
+        let extendee = f.extendee();
+        (
+            "Extension",
+            extendee.strip_prefix('.').unwrap_or(extendee).to_string(),
+        )
     } else {
         let m = f
             .message

@@ -133,6 +133,10 @@ fn type_change(
     let m = matched(ctx, pair);
     let (p, c) = (get(m.prev), get(m.cur));
     if p != c {
+        let (p, c) = (
+            p.strip_prefix('.').unwrap_or(p),
+            c.strip_prefix('.').unwrap_or(c),
+        );
         let mut path = m.path.clone();
         path.push(field);
         let message = format!(
