@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use common::{check_fixture, fixtures, run_buf};
+use common::{fixtures, run_buf, try_check_fixture};
 use protoc_gen_cloudrun::breaking::{ErrorFormat, Severity, render};
 
 /// Every fixture directory (one holding previous/ and current/).
@@ -53,12 +53,18 @@ fn compare(dir: &Path, config: Option<&str>, format: ErrorFormat) -> Option<Stri
         args.extend(["--config", c]);
     }
     let (buf_out, buf_err, buf_code) = run_buf(&dir.join("current"), &args);
-    let findings = check_fixture(dir, config, true);
-    let ours = render(&findings, format);
-    let our_code = if findings.iter().any(|f| f.severity == Severity::Error) {
-        100
+    // Both may refuse an input (then only the exit code is compared: messages are our own).
+    let (ours, our_code) = match try_check_fixture(dir, config, true) {
+        Ok(findings) => {
+            let failed = findings.iter().any(|f| f.severity == Severity::Error);
+            (render(&findings, format), if failed { 100 } else { 0 })
+        }
+        Err(e) => (format!("error: {e}\n"), 1),
+    };
+    let ours = if our_code == 1 && buf_code == 1 {
+        buf_out.clone()
     } else {
-        0
+        ours
     };
     if ours != buf_out || our_code != buf_code {
         return Some(format!(
@@ -114,4 +120,83 @@ fn findings_match_buf_for_every_fixture_category_and_format() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Builds `dir/{previous,current}` into images with the pinned buf (with or without source
+/// info) and compares buf's and our findings on the images in every category.
+fn compare_images(dir: &Path, source_info: bool) -> Vec<String> {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for side in ["previous", "current"] {
+        let out = tmp.path().join(format!("{side}.binpb"));
+        let mut args = vec![
+            "build".to_string(),
+            dir.join(side).display().to_string(),
+            "-o".to_string(),
+            out.display().to_string(),
+        ];
+        if !source_info {
+            args.push("--exclude-source-info".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, err, code) = run_buf(tmp.path(), &args);
+        assert_eq!(code, 0, "buf build {side} failed: {err}");
+    }
+    let mut failures = Vec::new();
+    for category in ["FILE", "PACKAGE", "WIRE_JSON", "WIRE", "CSR"] {
+        let config = config_for(category);
+        let (buf_out, buf_err, buf_code) = run_buf(
+            tmp.path(),
+            &[
+                "breaking",
+                "current.binpb",
+                "--against",
+                "previous.binpb",
+                "--config",
+                &config,
+                "--error-format",
+                "json",
+            ],
+        );
+        let options = protoc_gen_cloudrun::breaking::CheckOptions {
+            strict: true,
+            exclude_imports: false,
+        };
+        let cur = tmp.path().join("current.binpb");
+        let prev = tmp.path().join("previous.binpb");
+        let findings = protoc_gen_cloudrun::breaking::check_inputs(
+            cur.to_str().unwrap(),
+            prev.to_str().unwrap(),
+            Some(&config),
+            &options,
+        )
+        .expect("images load");
+        let ours = render(&findings, ErrorFormat::Json);
+        let our_code = if findings.is_empty() { 0 } else { 100 };
+        if ours != buf_out || our_code != buf_code {
+            failures.push(format!(
+                "{} images (source info: {source_info}), {category}:\n--- buf (exit {buf_code}) ---\n{buf_out}{buf_err}--- ours ---\n{ours}",
+                dir.display()
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn image_findings_match_buf_with_editions_and_without_source_info() {
+    let mut failures = Vec::new();
+    let dirs = [
+        fixtures().join("editions"),
+        fixtures().join("scenarios/formatting"),
+        fixtures().join("rules/FIELD_SAME_TYPE"),
+        fixtures().join("rules/MESSAGE_NO_DELETE"),
+        fixtures().join("rules/FIELD_SAME_DEFAULT"),
+        fixtures().join("rules/PACKAGE_EXTENSION_NO_DELETE"),
+    ];
+    for dir in &dirs {
+        for source_info in [true, false] {
+            failures.extend(compare_images(dir, source_info));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -141,7 +141,7 @@ pub fn check_images(
     let prev = Index::new(previous);
     let cur = Index::new(current);
     let raw = engine::run(&config.rules, &prev, &cur);
-    finish(raw, &prev, &cur, |_| Some(config), options)
+    finish(raw, &prev, &cur, config, options)
 }
 
 /// Loads both inputs (see the module documentation for their forms) and checks them.
@@ -156,7 +156,7 @@ pub fn check_inputs(
     let config = config.map(read_config).transpose()?;
     let current = input::load(&InputSpec::parse(input)?, config.as_ref())?;
     let previous = input::load(&InputSpec::parse(against)?, None)?;
-    Ok(check_loaded(&current, &previous, options))
+    check_loaded(&current, &previous, options)
 }
 
 /// Reads `--config`: a file path, or inline buf.yaml data.
@@ -176,62 +176,50 @@ fn read_config(value: &str) -> Result<BufYaml, Error> {
     )))
 }
 
-fn check_loaded(current: &Loaded, previous: &Loaded, options: &CheckOptions) -> Vec<Finding> {
-    let prev = Index::new(&previous.image);
-    let cur = Index::new(&current.image);
+fn check_loaded(
+    current: &Loaded,
+    previous: &Loaded,
+    options: &CheckOptions,
+) -> Result<Vec<Finding>, Error> {
     let modules = &current.buf_yaml.modules;
-    if modules.len() <= 1 {
+    let (n, m) = (modules.len(), previous.buf_yaml.modules.len());
+    if n <= 1 && m <= 1 {
+        let prev = Index::new(&previous.image);
+        let cur = Index::new(&current.image);
         let config = modules
             .first()
             .map(|m| m.breaking.clone())
             .unwrap_or_else(BreakingConfig::default_v1);
         let raw = engine::run(&config.rules, &prev, &cur);
-        return finish(raw, &prev, &cur, |_| Some(&config), options);
+        return Ok(finish(raw, &prev, &cur, &config, options));
     }
-    // Several modules: each module's configuration judges the findings in its own files.
-    let module_of_finding = |f: &RawFinding| -> usize {
-        if let Some(loc) = &f.loc {
-            return current.module_of_file[loc.file as usize].unwrap_or(0);
-        }
-        let prev_module = f
-            .against_file
-            .and_then(|a| previous.module_of_file[a as usize])
-            .map(|m| previous.buf_yaml.modules[m].path.as_str());
-        modules
-            .iter()
-            .position(|m| Some(m.path.as_str()) == prev_module)
-            .unwrap_or(0)
-    };
+    // A workspace is compared module by module, as buf does, each with its own configuration.
+    if n != m {
+        return Err(Error::Input(format!(
+            "the input has {n} modules but the against input has {m}; compare workspaces of \
+             the same shape (buf.yaml modules), or a single module with --config"
+        )));
+    }
     let mut all = Vec::new();
-    for (m, module) in modules.iter().enumerate() {
-        let raw: Vec<RawFinding> = engine::run(&module.breaking.rules, &prev, &cur)
-            .into_iter()
-            .filter(|f| module_of_finding(f) == m)
-            .collect();
-        all.extend(finish(
-            raw,
-            &prev,
-            &cur,
-            |_| Some(&module.breaking),
-            options,
-        ));
+    for (i, module) in modules.iter().enumerate() {
+        let prev = Index::module(&previous.image, &previous.module_of_file, i);
+        let cur = Index::module(&current.image, &current.module_of_file, i);
+        let raw = engine::run(&module.breaking.rules, &prev, &cur);
+        all.extend(finish(raw, &prev, &cur, &module.breaking, options));
     }
-    sort_dedup(all)
+    Ok(sort_dedup(all))
 }
 
 /// Applies ignores and the deprecation policy, resolves locations, sorts and deduplicates.
-fn finish<'c>(
+fn finish(
     raw: Vec<RawFinding>,
     prev: &Index<'_>,
     cur: &Index<'_>,
-    config_for: impl Fn(&RawFinding) -> Option<&'c BreakingConfig>,
+    config: &BreakingConfig,
     options: &CheckOptions,
 ) -> Vec<Finding> {
     let mut out = Vec::with_capacity(raw.len());
     for mut f in raw {
-        let Some(config) = config_for(&f) else {
-            continue;
-        };
         let ignored_in = |ix: &Index<'_>, file: u32| {
             let file = ix.file(file);
             (options.exclude_imports && file.is_import)
@@ -255,7 +243,10 @@ fn finish<'c>(
                     .as_deref()
                     .and_then(|p| file.span(p))
                     .unwrap_or(Span::UNKNOWN);
-                (Some(cur.image.external_path(loc.file as usize)), Some(span))
+                (
+                    Some(cur.image.external_path(file.image_index as usize)),
+                    Some(span),
+                )
             }
             None => (None, None),
         };

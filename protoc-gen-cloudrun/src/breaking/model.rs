@@ -263,6 +263,8 @@ impl Span {
 /// A file of the image, with what the rules read from it precomputed.
 pub(crate) struct FileRef<'a> {
     pub proto: &'a FileProto,
+    /// Position of the file in its image (indexes may hold a subset of the image).
+    pub image_index: u32,
     pub path: &'a str,
     pub package: &'a str,
     pub syntax: Syntax,
@@ -615,6 +617,48 @@ pub(crate) struct FileRanges {
 impl<'a> Index<'a> {
     /// Flattens and indexes an image in one pass over its descriptors.
     pub(crate) fn new(image: &'a Image) -> Index<'a> {
+        let all: Vec<(usize, bool)> = (0..image.files.len())
+            .map(|i| (i, image.imports.get(i).copied().unwrap_or(false)))
+            .collect();
+        Index::of_files(image, &all)
+    }
+
+    /// The image as buf sees one module of a workspace: the module's files, plus the files
+    /// they import (transitively), which count as imports.
+    pub(crate) fn module(
+        image: &'a Image,
+        module_of_file: &[Option<usize>],
+        module: usize,
+    ) -> Index<'a> {
+        let by_name: HashMap<&str, usize> = image
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.as_deref().unwrap_or(""), i))
+            .collect();
+        let mut selected = vec![false; image.files.len()];
+        let mut stack: Vec<usize> = (0..image.files.len())
+            .filter(|&i| module_of_file.get(i).copied().flatten() == Some(module))
+            .collect();
+        while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut selected[i], true) {
+                continue;
+            }
+            for dep in &image.files[i].dependency {
+                if let Some(&d) = by_name.get(dep.as_str()) {
+                    stack.push(d);
+                }
+            }
+        }
+        let files: Vec<(usize, bool)> = (0..image.files.len())
+            .filter(|&i| selected[i])
+            .map(|i| (i, module_of_file.get(i).copied().flatten() != Some(module)))
+            .collect();
+        Index::of_files(image, &files)
+    }
+
+    /// Indexes the given files of an image (image position, whether it is an import).
+    fn of_files(image: &'a Image, files: &[(usize, bool)]) -> Index<'a> {
         let mut index = Index {
             image,
             files: Vec::with_capacity(image.files.len()),
@@ -628,13 +672,9 @@ impl<'a> Index<'a> {
             extensions: Vec::new(),
             file_ranges: Vec::with_capacity(image.files.len()),
         };
-        for (i, proto) in image.files.iter().enumerate() {
+        for (local, &(i, is_import)) in files.iter().enumerate() {
             let start = index.counts();
-            index.add_file(
-                i as u32,
-                proto,
-                image.imports.get(i).copied().unwrap_or(false),
-            );
+            index.add_file(local as u32, i as u32, &image.files[i], is_import);
             let end = index.counts();
             index.file_ranges.push(FileRanges {
                 messages: start.0..end.0,
@@ -655,7 +695,13 @@ impl<'a> Index<'a> {
         )
     }
 
-    fn add_file(&mut self, file_index: u32, proto: &'a FileProto, is_import: bool) {
+    fn add_file(
+        &mut self,
+        file_index: u32,
+        image_index: u32,
+        proto: &'a FileProto,
+        is_import: bool,
+    ) {
         let syntax = match proto.syntax.as_deref() {
             Some("proto3") => Syntax::Proto3,
             Some("editions") => Syntax::Editions,
@@ -676,6 +722,7 @@ impl<'a> Index<'a> {
         self.file_by_path.entry(path).or_insert(file_index);
         self.files.push(FileRef {
             proto,
+            image_index,
             path,
             package,
             syntax,

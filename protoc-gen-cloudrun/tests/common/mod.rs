@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use protoc_gen_cloudrun::breaking::{CheckOptions, Finding, Severity, check_inputs};
+use protoc_gen_cloudrun::breaking::{CheckOptions, Error, Finding, Severity, check_inputs};
 
 /// `protoc-gen-cloudrun/tests/breaking`.
 pub fn fixtures() -> PathBuf {
@@ -46,6 +46,16 @@ pub fn run_buf(cwd: &Path, args: &[&str]) -> (String, String, i32) {
 /// Our findings for `dir/current` against `dir/previous`, with paths relative to `dir/current`
 /// (what buf prints when run there with input `.`).
 pub fn check_fixture(dir: &Path, config: Option<&str>, strict: bool) -> Vec<Finding> {
+    try_check_fixture(dir, config, strict)
+        .unwrap_or_else(|e| panic!("checking {} failed: {e}", dir.display()))
+}
+
+/// [`check_fixture`], returning errors.
+pub fn try_check_fixture(
+    dir: &Path,
+    config: Option<&str>,
+    strict: bool,
+) -> Result<Vec<Finding>, Error> {
     let current = dir.join("current");
     let previous = dir.join("previous");
     let options = CheckOptions {
@@ -57,10 +67,9 @@ pub fn check_fixture(dir: &Path, config: Option<&str>, strict: bool) -> Vec<Find
         previous.to_str().expect("utf-8 path"),
         config,
         &options,
-    )
-    .unwrap_or_else(|e| panic!("checking {} failed: {e}", dir.display()));
+    )?;
     let prefix = format!("{}/", current.display());
-    findings
+    Ok(findings
         .into_iter()
         .map(|mut f| {
             if let Some(p) = &f.path {
@@ -68,7 +77,7 @@ pub fn check_fixture(dir: &Path, config: Option<&str>, strict: bool) -> Vec<Find
             }
             f
         })
-        .collect()
+        .collect())
 }
 
 /// (path, line, column, rule) of each finding of one rule's fixture checked with that rule
