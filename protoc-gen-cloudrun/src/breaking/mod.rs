@@ -337,22 +337,40 @@ fn run_inner(args: &BreakingArgs) -> Result<(String, bool), Error> {
 
 /// The rule table for a buf.yaml version, laid out as `buf config ls-breaking-rules` prints it.
 pub fn list_rules(version: ConfigVersion) -> String {
-    let rows: Vec<[String; 4]> = rules::RULES
+    // buf lists rules by the span of categories they belong to (FILE, PACKAGE, WIRE_JSON,
+    // WIRE; CSR does not count), then by how many categories, then by ID.
+    let rank = |c: &Category| match c {
+        Category::File => Some(0),
+        Category::Package => Some(1),
+        Category::WireJson => Some(2),
+        Category::Wire => Some(3),
+        Category::Csr => None,
+    };
+    let mut listed: Vec<(&Rule, rules::Membership)> = rules::RULES
         .iter()
-        .filter_map(|r| {
-            let m = r.membership(version)?;
+        .filter_map(|r| Some((r, r.membership(version)?)))
+        .collect();
+    listed.sort_by_key(|(r, m)| {
+        let ranks: Vec<i32> = m.categories.iter().filter_map(rank).collect();
+        let min = ranks.iter().min().copied().unwrap_or(i32::MAX);
+        let max = ranks.iter().max().copied().unwrap_or(i32::MAX);
+        (min, max, m.categories.len(), r.id)
+    });
+    let rows: Vec<[String; 4]> = listed
+        .into_iter()
+        .map(|(r, m)| {
             let categories = m
                 .categories
                 .iter()
                 .map(|c| c.id())
                 .collect::<Vec<_>>()
                 .join(", ");
-            Some([
+            [
                 r.id.to_string(),
                 categories,
                 if m.default { "*".into() } else { String::new() },
                 r.purpose.to_string(),
-            ])
+            ]
         })
         .collect();
     let header = ["ID", "CATEGORIES", "DEFAULT", "PURPOSE"].map(String::from);
