@@ -6,8 +6,10 @@
 //!   lets one decode read both formats;
 //! - editions keep the C++ and Java features as extensions of `FeatureSet` (`pb.cpp` = 1000,
 //!   `pb.java` = 1001), which `prost_types` drops as unknown fields; here they are plain fields;
-//! - everything the rules never read (comments, most options, custom options) is skipped by the
-//!   decoder instead of being allocated, which matters on large inputs.
+//! - everything the rules never read (most options, custom options) is skipped by the decoder
+//!   instead of being allocated, and source info is kept as undecoded bytes (a slice of the
+//!   input, no copy) until a finding needs a location in that file, which matters on large
+//!   inputs.
 //!
 //! Field numbers are descriptor.proto's; unknown fields are ignored, as buf does.
 
@@ -40,8 +42,9 @@ pub struct FileProto {
     pub extension: Vec<FieldProto>,
     #[prost(message, optional, tag = "8")]
     pub options: Option<FileOptions>,
-    #[prost(message, optional, tag = "9")]
-    pub source_code_info: Option<SourceCodeInfo>,
+    /// The encoded `SourceCodeInfo`, decoded on demand ([`SourceCodeInfo`]).
+    #[prost(bytes = "bytes", optional, tag = "9")]
+    pub source_code_info: Option<bytes::Bytes>,
     #[prost(string, optional, tag = "12")]
     pub syntax: Option<String>,
     #[prost(int32, optional, tag = "14")]
@@ -355,7 +358,8 @@ pub mod edition {
     pub const E2024: i32 = 1001;
 }
 
-/// Decodes a `FileDescriptorSet` or buf image.
-pub fn decode_file_set(bytes: &[u8]) -> Result<FileSet, prost::DecodeError> {
+/// Decodes a `FileDescriptorSet` or buf image. Source info stays in `bytes` (shared, not
+/// copied).
+pub fn decode_file_set(bytes: bytes::Bytes) -> Result<FileSet, prost::DecodeError> {
     FileSet::decode(bytes)
 }

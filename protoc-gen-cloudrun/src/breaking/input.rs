@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
-
 use super::Error;
+use super::compile;
 use super::config::BufYaml;
 use super::descriptor::decode_file_set;
 use super::model::{Image, clean, join_clean};
@@ -165,26 +164,18 @@ pub(crate) fn load(spec: &InputSpec, config: Option<&BufYaml>) -> Result<Loaded,
 
 /// Decodes image bytes (a `FileDescriptorSet` or a buf image); `origin` names them in errors.
 pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Image, Error> {
+    decode_image_bytes(bytes::Bytes::copy_from_slice(bytes), origin)
+}
+
+/// [`decode_image`] without copying: source info stays in `bytes`.
+pub(crate) fn decode_image_bytes(bytes: bytes::Bytes, origin: &str) -> Result<Image, Error> {
     let set = decode_file_set(bytes).map_err(|e| {
         Error::Input(format!(
             "{origin} is not a valid binary image (FileDescriptorSet or buf image): {e}"
         ))
     })?;
-    let mut seen = HashMap::new();
-    for (i, f) in set.file.iter().enumerate() {
-        let name = f.name.as_deref().unwrap_or("");
-        if name.is_empty() {
-            return Err(Error::Input(format!(
-                "{origin} is not a valid image: file #{} has no name",
-                i + 1
-            )));
-        }
-        if seen.insert(name.to_string(), i).is_some() {
-            return Err(Error::Input(format!(
-                "{origin} is not a valid image: file {name:?} appears twice"
-            )));
-        }
-    }
+    validate(&set)
+        .map_err(|problem| Error::Input(format!("{origin} is not a valid image: {problem}")))?;
     let imports = set
         .file
         .iter()
@@ -199,10 +190,133 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Image, Error> {
     Ok(Image::new(set.file, imports, vec![String::new(); n]))
 }
 
+/// The uniqueness a compiler guarantees and matching relies on: file paths, full names,
+/// field numbers, extension numbers, value, oneof and method names. Images from unknown
+/// producers are checked so that a malformed one is refused instead of misreported.
+fn validate(set: &super::descriptor::FileSet) -> Result<(), String> {
+    use super::descriptor::{EnumProto, MessageProto};
+    use std::collections::HashSet;
+
+    fn unique<'a>(seen: &mut HashSet<&'a str>, name: &'a str, what: &str) -> Result<(), String> {
+        if seen.insert(name) {
+            Ok(())
+        } else {
+            Err(format!("{what} {name:?} is declared twice"))
+        }
+    }
+    fn check_enum(e: &EnumProto, full: &str) -> Result<(), String> {
+        let mut values = HashSet::new();
+        for v in &e.value {
+            let name = v.name.as_deref().unwrap_or("");
+            if !values.insert(name) {
+                return Err(format!("enum {full:?} declares value {name:?} twice"));
+            }
+        }
+        Ok(())
+    }
+    fn check_message<'a>(
+        m: &'a MessageProto,
+        full: String,
+        names: &mut HashSet<String>,
+        extensions: &mut HashSet<(&'a str, i32)>,
+    ) -> Result<(), String> {
+        if !names.insert(full.clone()) {
+            return Err(format!("{full:?} is declared twice"));
+        }
+        let mut numbers = HashSet::new();
+        let mut field_names = HashSet::new();
+        for f in &m.field {
+            let number = f.number.unwrap_or(0);
+            if !numbers.insert(number) {
+                return Err(format!("message {full:?} uses field number {number} twice"));
+            }
+            unique(&mut field_names, f.name.as_deref().unwrap_or(""), "field")
+                .map_err(|e| format!("message {full:?}: {e}"))?;
+        }
+        let mut oneofs = HashSet::new();
+        for o in &m.oneof_decl {
+            unique(&mut oneofs, o.name.as_deref().unwrap_or(""), "oneof")
+                .map_err(|e| format!("message {full:?}: {e}"))?;
+        }
+        for x in &m.extension {
+            let key = (x.extendee.as_deref().unwrap_or(""), x.number.unwrap_or(0));
+            if !extensions.insert(key) {
+                return Err(format!(
+                    "extension {} of {:?} is declared twice",
+                    key.1, key.0
+                ));
+            }
+        }
+        for e in &m.enum_type {
+            let name = format!("{full}.{}", e.name.as_deref().unwrap_or(""));
+            check_enum(e, &name)?;
+            if !names.insert(name.clone()) {
+                return Err(format!("{name:?} is declared twice"));
+            }
+        }
+        for nested in &m.nested_type {
+            let name = format!("{full}.{}", nested.name.as_deref().unwrap_or(""));
+            check_message(nested, name, names, extensions)?;
+        }
+        Ok(())
+    }
+
+    let mut paths = HashSet::new();
+    let mut names: HashSet<String> = HashSet::new();
+    let mut extensions: HashSet<(&str, i32)> = HashSet::new();
+    for (i, f) in set.file.iter().enumerate() {
+        let path = f.name.as_deref().unwrap_or("");
+        if path.is_empty() {
+            return Err(format!("file #{} has no name", i + 1));
+        }
+        unique(&mut paths, path, "file")?;
+        let prefix = match f.package.as_deref() {
+            Some(p) if !p.is_empty() => format!("{p}."),
+            _ => String::new(),
+        };
+        for m in &f.message_type {
+            check_message(
+                m,
+                format!("{prefix}{}", m.name.as_deref().unwrap_or("")),
+                &mut names,
+                &mut extensions,
+            )?;
+        }
+        for e in &f.enum_type {
+            let name = format!("{prefix}{}", e.name.as_deref().unwrap_or(""));
+            check_enum(e, &name)?;
+            if !names.insert(name.clone()) {
+                return Err(format!("{name:?} is declared twice"));
+            }
+        }
+        for s in &f.service {
+            let name = format!("{prefix}{}", s.name.as_deref().unwrap_or(""));
+            let mut methods = HashSet::new();
+            for m in &s.method {
+                unique(&mut methods, m.name.as_deref().unwrap_or(""), "method")
+                    .map_err(|e| format!("service {name:?}: {e}"))?;
+            }
+            if !names.insert(name.clone()) {
+                return Err(format!("{name:?} is declared twice"));
+            }
+        }
+        for x in &f.extension {
+            let key = (x.extendee.as_deref().unwrap_or(""), x.number.unwrap_or(0));
+            if !extensions.insert(key) {
+                return Err(format!(
+                    "extension {} of {:?} is declared twice",
+                    key.1, key.0
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn load_image(path: &str, config: Option<&BufYaml>) -> Result<Loaded, Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::Input(format!("cannot read image {path:?}: {e}")))?;
-    let image = decode_image(&bytes, path)?;
+    let image = decode_image_bytes(bytes.into(), path)?;
     let module_of_file = image
         .imports
         .iter()
@@ -427,20 +541,6 @@ fn cat_blobs(repo: &str, ids: &[&str]) -> Result<HashMap<String, Vec<u8>>, Error
     Ok(out)
 }
 
-/// Resolves protox's file lookups from memory, then from its well-known types.
-struct MemoryResolver {
-    files: Arc<HashMap<String, String>>,
-}
-
-impl FileResolver for MemoryResolver {
-    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        match self.files.get(name) {
-            Some(source) => File::from_source(name, source),
-            None => Err(protox::Error::file_not_found(name)),
-        }
-    }
-}
-
 fn excluded(path_from_yaml: &str, excludes: &[String]) -> bool {
     excludes
         .iter()
@@ -488,33 +588,15 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
         }
     }
     let sources = Arc::new(sources);
-    let mut chain = ChainFileResolver::new();
-    chain.add(MemoryResolver {
-        files: Arc::clone(&sources),
-    });
-    chain.add(GoogleFileResolver::new());
-    let mut compiler = protox::Compiler::with_file_resolver(chain);
-    compiler.include_imports(true).include_source_info(true);
-    let mut names: Vec<&String> = sources.keys().collect();
-    names.sort();
-    for name in names {
-        if let Err(e) = compiler.open_file(name) {
-            return Err(compile_error(
-                &e,
-                &sources,
-                &buf_yaml,
-                &module_of,
-                external_root,
-            ));
-        }
-    }
-    let bytes = compiler.encode_file_descriptor_set();
-    let opened: Vec<bool> = compiler.files().map(|f| !f.is_import()).collect();
-    let mut set = decode_file_set(&bytes)
+    let compiled = compile::compile(&sources)
+        .map_err(|e| compile_error(&e, &sources, &buf_yaml, &module_of, external_root))?;
+    let mut set = decode_file_set(compiled.encoded.into())
         .map_err(|e| Error::Input(format!("{origin}: compiled descriptors do not decode: {e}")))?;
-    for f in &mut set.file {
-        if let Some(source) = f.name.as_deref().and_then(|n| sources.get(n)) {
-            spans::align_with_buf(f, source);
+    if let Some(mut infos) = compiled.source_info {
+        for f in &mut set.file {
+            if let Some(info) = f.name.as_deref().and_then(|n| infos.remove(n)) {
+                f.source_code_info = Some(info.into());
+            }
         }
     }
     let mut prefixes = Vec::with_capacity(set.file.len());
@@ -532,9 +614,15 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
             }
         }
     }
-    let imports = opened.iter().map(|o| !o).collect();
+    let mut image = Image::new(set.file, compiled.imported, prefixes);
+    // Keep only what span alignment needs; the texts go with `sources`.
+    let hints = sources
+        .iter()
+        .map(|(name, text)| (name.clone(), spans::SpanHints::new(text)))
+        .collect();
+    image.hints = Some(Arc::new(hints));
     Ok(Loaded {
-        image: Image::new(set.file, imports, prefixes),
+        image,
         buf_yaml,
         module_of_file,
     })
@@ -618,6 +706,43 @@ mod tests {
         assert!(InputSpec::parse(".git#branch=a,tag=b").is_err());
         assert!(InputSpec::parse(".git#bogus=1").is_err());
         assert!(InputSpec::parse("/definitely/not/here").is_err());
+    }
+
+    #[test]
+    fn malformed_images_are_refused() {
+        use crate::breaking::descriptor::{FieldProto, FileProto, FileSet, MessageProto};
+        use prost::Message;
+        let message = |name: &str, numbers: &[i32]| MessageProto {
+            name: Some(name.into()),
+            field: numbers
+                .iter()
+                .map(|n| FieldProto {
+                    name: Some(format!("f{n}")),
+                    number: Some(*n),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let file = |name: &str, messages: Vec<MessageProto>| FileProto {
+            name: Some(name.into()),
+            package: Some("p".into()),
+            message_type: messages,
+            ..Default::default()
+        };
+        let encode = |files: Vec<FileProto>| FileSet { file: files }.encode_to_vec();
+        let ok = encode(vec![file("a.proto", vec![message("A", &[1, 2])])]);
+        assert!(decode_image(&ok, "x").is_ok());
+        let twice = encode(vec![
+            file("a.proto", vec![message("A", &[1])]),
+            file("b.proto", vec![message("A", &[1])]),
+        ]);
+        let err = decode_image(&twice, "x").unwrap_err().to_string();
+        assert!(err.contains("\"p.A\" is declared twice"), "{err}");
+        let numbers = encode(vec![file("a.proto", vec![message("A", &[1, 1])])]);
+        let err = decode_image(&numbers, "x").unwrap_err().to_string();
+        assert!(err.contains("field number 1 twice"), "{err}");
+        assert!(decode_image(&[0xff, 0xff], "junk").is_err());
     }
 
     #[test]

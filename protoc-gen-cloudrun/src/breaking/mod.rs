@@ -54,6 +54,7 @@
 //!
 //! `--strict` turns the policy off: findings, exit codes and output are exactly buf's.
 
+mod compile;
 pub mod config;
 mod deprecation;
 mod descriptor;

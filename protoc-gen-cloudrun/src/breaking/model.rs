@@ -7,11 +7,15 @@
 //! way, so rules never walk up the tree.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use prost::Message as _;
+
+use super::spans::SpanHints;
 
 use super::descriptor::{
-    EnumProto, FeatureSet, FieldProto, FileProto, MessageProto, MethodProto, ServiceProto, edition,
-    field_type, label,
+    EnumProto, FeatureSet, FieldProto, FileProto, MessageProto, MethodProto, ServiceProto,
+    SourceCodeInfo, edition, field_type, label,
 };
 
 /// The decoded files of one version: the module's own files and the files they import.
@@ -23,6 +27,9 @@ pub struct Image {
     /// Parallel to `files`: what turns a module-relative path into the path users see (buf's
     /// external path): the input as given plus the module directory inside it.
     pub(crate) prefixes: Vec<String>,
+    /// For files compiled here (by module-relative path), what aligning their spans with
+    /// buf's needs; applied when a file's locations are first used.
+    pub(crate) hints: Option<Arc<HashMap<String, SpanHints>>>,
 }
 
 impl Image {
@@ -32,6 +39,7 @@ impl Image {
             files,
             imports,
             prefixes,
+            hints: None,
         }
     }
 
@@ -262,6 +270,8 @@ impl Span {
 
 /// A file of the image, with what the rules read from it precomputed.
 pub(crate) struct FileRef<'a> {
+    /// Span alignment data when the file was compiled from source.
+    pub hints: Option<&'a SpanHints>,
     pub proto: &'a FileProto,
     /// Position of the file in its image (indexes may hold a subset of the image).
     pub image_index: u32,
@@ -270,35 +280,46 @@ pub(crate) struct FileRef<'a> {
     pub syntax: Syntax,
     pub is_import: bool,
     pub deprecated: bool,
-    locations: OnceLock<HashMap<&'a [i32], usize>>,
+    locations: OnceLock<HashMap<Vec<i32>, Span>>,
 }
 
 impl<'a> FileRef<'a> {
     /// The span of the first source location whose path is `path`, as protobuf-go's
-    /// `SourceLocations.ByPath` picks it.
+    /// `SourceLocations.ByPath` picks it. Source info is decoded on first use.
     pub(crate) fn span(&self, path: &[i32]) -> Option<Span> {
-        let info = self.proto.source_code_info.as_ref()?;
-        let map = self.locations.get_or_init(|| {
-            let mut map = HashMap::with_capacity(info.location.len());
-            for (i, loc) in info.location.iter().enumerate() {
-                map.entry(loc.path.as_slice()).or_insert(i);
-            }
-            map
-        });
-        let loc = &info.location[*map.get(path)?];
-        let s = &loc.span;
-        let (start_line, start_col, end_line, end_col) = match s.len() {
-            3 => (s[0], s[1], s[0], s[2]),
-            4 => (s[0], s[1], s[2], s[3]),
-            _ => return None,
+        let map = self.locations.get_or_init(|| self.decode_locations());
+        map.get(path).copied()
+    }
+
+    fn decode_locations(&self) -> HashMap<Vec<i32>, Span> {
+        let Some(bytes) = &self.proto.source_code_info else {
+            return HashMap::new();
         };
-        let to = |v: i32| u32::try_from(v).unwrap_or(0).saturating_add(1);
-        Some(Span {
-            start_line: to(start_line),
-            start_column: to(start_col),
-            end_line: to(end_line),
-            end_column: to(end_col),
-        })
+        // Undecodable source info only costs the positions, like a file without source info.
+        let Ok(info) = SourceCodeInfo::decode(bytes.clone()) else {
+            return HashMap::new();
+        };
+        let mut locations = info.location;
+        if let Some(hints) = self.hints {
+            super::spans::align_with_buf(self.proto, &mut locations, hints);
+        }
+        let mut map = HashMap::with_capacity(locations.len());
+        for loc in locations {
+            let s = &loc.span;
+            let (start_line, start_col, end_line, end_col) = match s.len() {
+                3 => (s[0], s[1], s[0], s[2]),
+                4 => (s[0], s[1], s[2], s[3]),
+                _ => continue,
+            };
+            let to = |v: i32| u32::try_from(v).unwrap_or(0).saturating_add(1);
+            map.entry(loc.path).or_insert(Span {
+                start_line: to(start_line),
+                start_column: to(start_col),
+                end_line: to(end_line),
+                end_column: to(end_col),
+            });
+        }
+        map
     }
 
     pub(crate) fn has_location(&self, path: &[i32]) -> bool {
@@ -720,7 +741,9 @@ impl<'a> Index<'a> {
         let package = proto.package.as_deref().unwrap_or("");
         // A duplicate path keeps its first occurrence, like a map insert that never overwrites.
         self.file_by_path.entry(path).or_insert(file_index);
+        let hints = self.image.hints.as_ref().and_then(|h| h.get(path));
         self.files.push(FileRef {
+            hints,
             proto,
             image_index,
             path,

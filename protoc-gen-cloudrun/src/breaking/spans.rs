@@ -7,64 +7,82 @@
 //! keyword at the field's type name where protox splits it into type and name; and protox may
 //! record a `json_name` twice (whole option and value) where buf records the whole option once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::descriptor::{FileProto, Location, MessageProto, field_type};
 
-/// Where each line of a source starts, and whether its columns need translating.
-struct Lines<'s> {
-    source: &'s str,
-    starts: Vec<usize>,
-    plain: Vec<bool>,
+/// What alignment needs from a source text, extracted once at load so the text itself can be
+/// dropped: the lines whose byte columns differ from buf's columns, and where each
+/// `default = value` starts.
+#[derive(Debug, Default)]
+pub(crate) struct SpanHints {
+    /// Lines (0-based) holding tabs or non-ASCII characters, with their text.
+    odd_lines: HashMap<u32, Box<str>>,
+    /// (line, byte column) of a value written after `default =` to that of `default`.
+    defaults: HashMap<(u32, u32), (u32, u32)>,
 }
 
-impl<'s> Lines<'s> {
-    fn new(source: &'s str) -> Lines<'s> {
-        let mut starts = vec![0];
-        let mut plain = Vec::new();
-        let mut current_plain = true;
+impl SpanHints {
+    /// Scans a source text.
+    pub(crate) fn new(source: &str) -> SpanHints {
+        let mut starts = vec![0usize];
+        let mut odd_lines = HashMap::new();
+        let mut line_start = 0;
+        let mut odd = false;
         for (i, b) in source.bytes().enumerate() {
             if b == b'\n' {
+                if odd {
+                    odd_lines.insert((starts.len() - 1) as u32, source[line_start..i].into());
+                }
                 starts.push(i + 1);
-                plain.push(current_plain);
-                current_plain = true;
+                line_start = i + 1;
+                odd = false;
             } else if b == b'\t' || b >= 0x80 {
-                current_plain = false;
+                odd = true;
             }
         }
-        plain.push(current_plain);
-        Lines {
-            source,
-            starts,
-            plain,
+        if odd {
+            odd_lines.insert((starts.len() - 1) as u32, source[line_start..].into());
         }
-    }
-
-    fn offset(&self, line: usize, column: usize) -> Option<usize> {
-        let start = *self.starts.get(line)?;
-        Some((start + column).min(self.source.len()))
-    }
-
-    fn line_column(&self, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        (line, offset - self.starts[line])
+        let position = |offset: usize| -> (u32, u32) {
+            let line = starts.partition_point(|&s| s <= offset) - 1;
+            (line as u32, (offset - starts[line]) as u32)
+        };
+        let bytes = source.as_bytes();
+        let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut defaults = HashMap::new();
+        for (at, _) in source.match_indices("default") {
+            let end = at + "default".len();
+            if (at > 0 && is_ident(bytes[at - 1])) || bytes.get(end).is_some_and(|b| is_ident(*b)) {
+                continue;
+            }
+            let mut i = end;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b'=') {
+                continue;
+            }
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            defaults.insert(position(i), position(at));
+        }
+        SpanHints {
+            odd_lines,
+            defaults,
+        }
     }
 
     /// buf's column for a byte column of a line: characters, tabs to the next multiple of 4.
-    fn column(&self, line: usize, byte_column: usize) -> usize {
-        if self.plain.get(line).copied().unwrap_or(true) {
+    fn column(&self, line: u32, byte_column: u32) -> u32 {
+        let Some(text) = self.odd_lines.get(&line) else {
             return byte_column;
-        }
-        let start = self.starts[line];
-        let end = self
-            .starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.source.len())
-            .min(start + byte_column);
+        };
         let mut column = 0;
-        for (i, c) in self.source[start..].char_indices() {
-            if start + i >= end {
+        for (i, c) in text.char_indices() {
+            if i >= byte_column as usize {
                 break;
             }
             column = if c == '\t' {
@@ -107,32 +125,6 @@ fn is_field_attribute(path: &[i32], tag: i32) -> bool {
     false
 }
 
-/// If `offset` starts a default value written as `default = value`, the offset of `default`.
-fn default_keyword_before(source: &str, offset: usize) -> Option<usize> {
-    let bytes = source.as_bytes();
-    let mut i = offset;
-    let skip_space = |mut i: usize| {
-        while i > 0 && bytes[i - 1].is_ascii_whitespace() {
-            i -= 1;
-        }
-        i
-    };
-    i = skip_space(i);
-    if i == 0 || bytes[i - 1] != b'=' {
-        return None;
-    }
-    i = skip_space(i - 1);
-    let keyword = b"default";
-    if i < keyword.len() || &bytes[i - keyword.len()..i] != keyword {
-        return None;
-    }
-    let start = i - keyword.len();
-    if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
-        return None;
-    }
-    Some(start)
-}
-
 /// Source paths of the group fields of a file.
 fn group_fields(file: &FileProto) -> HashSet<Vec<i32>> {
     fn walk(m: &MessageProto, path: &mut Vec<i32>, out: &mut HashSet<Vec<i32>>) {
@@ -164,12 +156,8 @@ fn group_fields(file: &FileProto) -> HashSet<Vec<i32>> {
 }
 
 /// Rewrites a compiled file's spans the way buf's compiler records them.
-pub(crate) fn align_with_buf(file: &mut FileProto, source: &str) {
+pub(crate) fn align_with_buf(file: &FileProto, locations: &mut Vec<Location>, hints: &SpanHints) {
     let groups = group_fields(file);
-    let Some(info) = file.source_code_info.as_mut() else {
-        return;
-    };
-    let lines = Lines::new(source);
     let field_of = |path: &[i32], last: i32| -> Option<Vec<i32>> {
         match path.split_last() {
             Some((&l, field)) if l == last && groups.contains(field) => Some(field.to_vec()),
@@ -178,15 +166,15 @@ pub(crate) fn align_with_buf(file: &mut FileProto, source: &str) {
     };
     // A group's `group` keyword, which protox records as its type.
     let mut group_keyword: Vec<(Vec<i32>, Vec<i32>)> = Vec::new();
-    let mut locations = Vec::with_capacity(info.location.len());
-    for loc in std::mem::take(&mut info.location) {
+    let mut kept = Vec::with_capacity(locations.len());
+    for loc in std::mem::take(locations) {
         if let Some(field) = field_of(&loc.path, 5) {
             group_keyword.push((field, loc.span));
             continue;
         }
-        locations.push(loc);
+        kept.push(loc);
     }
-    for loc in &mut locations {
+    for loc in &mut kept {
         if let Some(field) = field_of(&loc.path, 6) {
             if let Some((_, span)) = group_keyword.iter().find(|(f, _)| *f == field) {
                 loc.span = span.clone();
@@ -195,8 +183,8 @@ pub(crate) fn align_with_buf(file: &mut FileProto, source: &str) {
     }
     // Keep the widest of duplicate json_name locations (the whole `json_name = "..."`).
     let mut json_seen: HashSet<Vec<i32>> = HashSet::new();
-    let mut widest: std::collections::HashMap<Vec<i32>, (i32, i32)> = Default::default();
-    for loc in &locations {
+    let mut widest: HashMap<Vec<i32>, (i32, i32)> = HashMap::new();
+    for loc in &kept {
         if is_field_attribute(&loc.path, 10) && loc.span.len() >= 3 {
             let start = (loc.span[0], loc.span[1]);
             widest
@@ -205,39 +193,42 @@ pub(crate) fn align_with_buf(file: &mut FileProto, source: &str) {
                 .or_insert(start);
         }
     }
-    locations.retain(|loc| {
+    kept.retain(|loc| {
         if !is_field_attribute(&loc.path, 10) || loc.span.len() < 3 {
             return true;
         }
         let start = (loc.span[0], loc.span[1]);
         widest.get(&loc.path) == Some(&start) && json_seen.insert(loc.path.clone())
     });
-    for loc in &mut locations {
-        align(loc, &lines);
+    for loc in &mut kept {
+        align(loc, hints);
     }
-    info.location = locations;
+    *locations = kept;
 }
 
-fn align(loc: &mut Location, lines: &Lines<'_>) {
+fn align(loc: &mut Location, hints: &SpanHints) {
     let (mut sl, mut sc, el, ec) = match loc.span[..] {
         [l, c, e] => (l, c, l, e),
         [l, c, el, ec] => (l, c, el, ec),
         _ => return,
     };
-    if sl < 0 || sc < 0 || el < 0 || ec < 0 {
+    let (Ok(l), Ok(c), Ok(e_l), Ok(e_c)) = (
+        u32::try_from(sl),
+        u32::try_from(sc),
+        u32::try_from(el),
+        u32::try_from(ec),
+    ) else {
         return;
-    }
+    };
+    let (mut l, mut c) = (l, c);
     if is_field_default(&loc.path) {
-        let keyword = lines
-            .offset(sl as usize, sc as usize)
-            .and_then(|o| default_keyword_before(lines.source, o));
-        if let Some(start) = keyword {
-            let (l, c) = lines.line_column(start);
-            (sl, sc) = (l as i32, c as i32);
+        if let Some(&(kl, kc)) = hints.defaults.get(&(l, c)) {
+            (l, c) = (kl, kc);
         }
     }
-    let sc = lines.column(sl as usize, sc as usize) as i32;
-    let ec = lines.column(el as usize, ec as usize) as i32;
+    sl = l as i32;
+    sc = hints.column(l, c) as i32;
+    let ec = hints.column(e_l, e_c) as i32;
     loc.span = if sl == el {
         vec![sl, sc, ec]
     } else {
@@ -251,11 +242,11 @@ mod tests {
 
     #[test]
     fn columns_count_characters_and_tab_stops() {
-        let lines = Lines::new("a\n\tmessage C {\tx\n  \"éé\" y");
-        assert_eq!(lines.column(1, 1), 4);
-        assert_eq!(lines.column(1, 13), 16);
-        assert_eq!(lines.column(2, 8), 6);
-        assert_eq!(lines.column(0, 1), 1);
+        let hints = SpanHints::new("a\n\tmessage C {\tx\n  \"éé\" y");
+        assert_eq!(hints.column(1, 1), 4);
+        assert_eq!(hints.column(1, 13), 16);
+        assert_eq!(hints.column(2, 8), 6);
+        assert_eq!(hints.column(0, 1), 1);
     }
 
     #[test]
@@ -270,9 +261,11 @@ mod tests {
 
     #[test]
     fn widens_defaults_to_the_keyword() {
-        let src = "  int32 x = 1 [default = 6];";
-        let offset = src.find('6').unwrap();
-        assert_eq!(default_keyword_before(src, offset), src.find("default"));
-        assert_eq!(default_keyword_before("x = 6", 4), None);
+        let hints = SpanHints::new(
+            "  int32 x = 1 [default = 6];\n  int32 y = 2 [default =\n    7];\n  x_default = 3;",
+        );
+        assert_eq!(hints.defaults.get(&(0, 25)), Some(&(0, 15)));
+        assert_eq!(hints.defaults.get(&(2, 4)), Some(&(1, 15)));
+        assert_eq!(hints.defaults.len(), 2);
     }
 }

@@ -57,10 +57,13 @@ macro_rules! string_option {
 
 macro_rules! bool_option {
     ($fn:ident, $field:ident, $name:literal, $number:literal) => {
+        bool_option!($fn, $field, $name, $number, false);
+    };
+    ($fn:ident, $field:ident, $name:literal, $number:literal, $default:literal) => {
         pub(super) fn $fn(ctx: &Ctx<'_, '_, '_>, pair: FilePair, sink: &mut Sink<'_>) {
             let (p, c) = options(ctx, pair);
             let get =
-                |o: Option<&FileOptions>| o.and_then(|o| o.$field).unwrap_or(false).to_string();
+                |o: Option<&FileOptions>| o.and_then(|o| o.$field).unwrap_or($default).to_string();
             same_value(
                 ctx,
                 pair,
@@ -109,11 +112,13 @@ string_option!(
 string_option!(same_php_namespace, php_namespace, "php_namespace", 41);
 string_option!(same_ruby_package, ruby_package, "ruby_package", 45);
 string_option!(same_swift_prefix, swift_prefix, "swift_prefix", 39);
+// descriptor.proto declares `cc_enable_arenas` with `[default = true]`.
 bool_option!(
     same_cc_enable_arenas,
     cc_enable_arenas,
     "cc_enable_arenas",
-    31
+    31,
+    true
 );
 bool_option!(
     same_cc_generic_services,
