@@ -205,6 +205,14 @@ fn validate(set: &super::descriptor::FileSet) -> Result<(), String> {
         }
     }
     fn check_enum(e: &EnumProto, full: &str) -> Result<(), String> {
+        // Enum ranges are inclusive.
+        for r in &e.reserved_range {
+            if r.start.unwrap_or(0) > r.end.unwrap_or(0) {
+                return Err(format!(
+                    "enum {full:?} has a reserved range that ends before it starts"
+                ));
+            }
+        }
         let mut values = HashSet::new();
         for v in &e.value {
             let name = v.name.as_deref().unwrap_or("");
@@ -222,6 +230,14 @@ fn validate(set: &super::descriptor::FileSet) -> Result<(), String> {
     ) -> Result<(), String> {
         if !names.insert(full.clone()) {
             return Err(format!("{full:?} is declared twice"));
+        }
+        // Message ranges end exclusively.
+        for r in m.reserved_range.iter().chain(&m.extension_range) {
+            if r.start.unwrap_or(0) >= r.end.unwrap_or(0) {
+                return Err(format!(
+                    "message {full:?} has a range that ends before it starts"
+                ));
+            }
         }
         let mut numbers = HashSet::new();
         let mut field_names = HashSet::new();

@@ -7,14 +7,37 @@
 //! protoc-gen-cloudrun breaking --list-rules [--config FILE]
 //! ```
 //!
-//! An input is a directory of `.proto` files (compiled with protox; its `buf.yaml`, v1 or v2,
-//! marks the module root and supplies the `breaking:` section), a binary `FileDescriptorSet` or
-//! buf image (`buf build -o image.binpb`), or a git reference read from the repository's objects
-//! without touching the work tree: `.git#branch=main`, `.git#tag=v1`, `.git#ref=<sha>`, each
-//! with an optional `subdir=`. `INPUT` defaults to `.`. Without a buf.yaml (or `--config`), buf
-//! applies its v1 defaults, and so do we.
+//! An input is one of:
 //!
-//! Exit codes: 0 when compatible, 100 when a breaking change is found, 1 for bad input or usage.
+//! - a directory of `.proto` files, compiled with protox (well-known types built in). A
+//!   `buf.yaml` (v1 or v2) in that directory marks the module root(s), supplies `excludes`
+//!   and the `breaking:` section; v2 `modules:` entries may carry their own `breaking:`, and a
+//!   workspace of several modules is compared module by module, as buf does;
+//! - a binary `FileDescriptorSet` or buf image (`buf build -o image.binpb`), recognised as a
+//!   file (or with `#format=binpb`); unknown fields are ignored, a malformed image is refused;
+//! - a git reference, read from the repository's objects with the git CLI, never touching the
+//!   work tree: `.git#branch=main`, `.git#tag=v1`, `.git#ref=<sha or rev>`, each with an
+//!   optional `subdir=`. The repository may be a `.git` directory, a linked worktree's `.git`
+//!   file, or a bare `x.git`. A branch missing locally is looked up as `origin/<branch>` too,
+//!   which is what CI checkouts have.
+//!
+//! `INPUT` defaults to `.`. Without a buf.yaml (or `--config`), buf applies its v1 defaults, and
+//! so do we. `--config` (a buf.yaml path, or its YAML/JSON text) replaces INPUT's own buf.yaml;
+//! AGAINST keeps its own, which only lays out its modules (as buf's `--against-config` would).
+//! Unknown keys, rules and categories are errors that name them.
+//!
+//! Exit codes: 0 when compatible (notices only), 100 when a breaking change is found, 1 for bad
+//! input or usage, with one message on stderr naming the file and position, the missing ref,
+//! file or rule, or the malformed image.
+//!
+//! # Limits
+//!
+//! - Directories and git trees are compiled by protox, which reads proto2 and proto3 but not
+//!   editions; editions schemas are checked from images (`buf build -o`), where every rule,
+//!   features included, is supported.
+//! - Only the input directory's own `buf.yaml` is read (buf also looks in parent directories
+//!   and understands `buf.work.yaml`); `version: v1beta1` is refused.
+//! - Comments and custom options are not read: no rule depends on them.
 //!
 //! # How it works
 //!
@@ -26,7 +49,13 @@
 //! judges a matched pair. Findings are data ([`Finding`]); printing is [`render`].
 //!
 //! Messages, locations and ordering follow buf 1.75 exactly; a parity test runs the pinned buf
-//! on every rule's fixtures and compares.
+//! on every rule's fixtures and compares. buf compiles with its own compiler, whose source
+//! positions differ from protox's in a few places (tab stops, columns in characters, `default`
+//! and group spans); directory inputs are aligned to buf's positions.
+//!
+//! Large inputs stay cheap: source info is decoded only for files with findings, custom
+//! options and comments never reach protox's descriptor pool, and images are decoded without
+//! copying their source info (see `benches/breaking.sh` and `BENCHMARKS-breaking.md`).
 //!
 //! # Deprecation policy
 //!

@@ -1,7 +1,7 @@
 //! buf's breaking rules as data: an ID, a purpose, the categories it belongs to (per buf.yaml
 //! version), and one handler that judges one matched (previous, current) pair.
 //!
-//! Matching previous elements to current ones lives in [`super::engine`]; a handler only sees a
+//! Matching previous elements to current ones lives in the engine; a handler only sees a
 //! pair and reports what changed, in buf's words, at the element buf points at.
 
 mod deletes;
