@@ -294,3 +294,41 @@ fn rule_listing_matches_buf() {
         v1
     );
 }
+
+#[test]
+fn imports_are_checked_unless_excluded_as_buf_does() {
+    let dir = fixtures().join("scenarios/imports");
+    // A dropped import of a well-known type is a deleted (imported) file to buf...
+    assert_same_as_buf(
+        &dir,
+        &["current", "--against", "previous", "--error-format", "json"],
+    );
+    let with = ours(&dir, &["current", "--against", "previous"]);
+    assert!(
+        stdout(&with).contains("google/protobuf/timestamp.proto"),
+        "{}",
+        stdout(&with)
+    );
+    // ...unless imports are excluded.
+    assert_same_as_buf(
+        &dir,
+        &[
+            "current",
+            "--against",
+            "previous",
+            "--exclude-imports",
+            "--error-format",
+            "json",
+        ],
+    );
+    let without = ours(
+        &dir,
+        &["current", "--against", "previous", "--exclude-imports"],
+    );
+    assert_eq!(without.status.code(), Some(100), "{}", stderr(&without));
+    assert!(
+        !stdout(&without).contains("timestamp"),
+        "{}",
+        stdout(&without)
+    );
+}

@@ -8,8 +8,8 @@
 //! have rewritten rewritten the same way. When that lean compile fails, the sources are
 //! compiled again as written, so that errors are protox's own, with their positions.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex};
 
 use prost::Message;
 use prost_types::{FileDescriptorProto, SourceCodeInfo, UninterpretedOption};
@@ -38,23 +38,49 @@ fn compile_with(
     lean: bool,
 ) -> Result<Compiled, protox::Error> {
     let taken = Arc::new(Mutex::new(HashMap::new()));
+    let ahead = Arc::new(Ahead::default());
+    let mut names: Vec<&String> = sources.keys().collect();
+    names.sort();
+    std::thread::scope(|scope| {
+        if lean {
+            // Parse on a second thread, in the order protox will mostly ask for files, so
+            // parsing overlaps protox's linking.
+            scope.spawn(|| ahead.run(sources, &names));
+        }
+        let result = link(sources, lean, &taken, &ahead, &names);
+        ahead.finish();
+        result
+    })
+}
+
+/// Links the sources with protox, and encodes the result.
+fn link(
+    sources: &Arc<HashMap<String, String>>,
+    lean: bool,
+    taken: &Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    ahead: &Arc<Ahead>,
+    names: &[&String],
+) -> Result<Compiled, protox::Error> {
     let mut chain = ChainFileResolver::new();
     chain.add(MemoryResolver {
         files: Arc::clone(sources),
         lean,
-        taken: Arc::clone(&taken),
+        taken: Arc::clone(taken),
+        ahead: Arc::clone(ahead),
     });
     chain.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(chain);
     compiler.include_imports(true).include_source_info(true);
-    let mut names: Vec<&String> = sources.keys().collect();
-    names.sort();
     for name in names {
         compiler.open_file(name)?;
     }
     let imported = compiler.files().map(|f| f.is_import()).collect();
     let encoded = compiler.encode_file_descriptor_set();
+    // Freeing the descriptor pool is a good share of the whole compile; let it happen off the
+    // critical path.
+    let pool = compiler.descriptor_pool();
     drop(compiler);
+    std::thread::spawn(move || drop(pool));
     let source_info =
         lean.then(|| std::mem::take(&mut *taken.lock().unwrap_or_else(|e| e.into_inner())));
     Ok(Compiled {
@@ -64,12 +90,115 @@ fn compile_with(
     })
 }
 
+/// A parsed file, stripped for linking, and its encoded source info.
+struct Prepared {
+    descriptor: FileDescriptorProto,
+    source_info: Option<Vec<u8>>,
+}
+
+/// Parses a file and strips what no rule reads; see the module documentation.
+fn prepare(name: &str, source: &str) -> Result<Prepared, protox::Error> {
+    let mut descriptor = protox_parse::parse(name, source)?;
+    drop_custom_options(&mut descriptor);
+    drop_comments(&mut descriptor);
+    let source_info = descriptor
+        .source_code_info
+        .take()
+        .map(|info| resolve_option_paths(&descriptor, info).encode_to_vec());
+    Ok(Prepared {
+        descriptor,
+        source_info,
+    })
+}
+
+/// How many parsed files may wait for protox at once (bounds the memory parsing ahead costs).
+const AHEAD_WINDOW: usize = 64;
+
+/// Files parsed ahead of protox by another thread.
+#[derive(Default)]
+struct Ahead {
+    state: Mutex<AheadState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct AheadState {
+    /// Files a thread has started preparing.
+    claimed: HashSet<String>,
+    /// Prepared files protox has not asked for yet; `None` when preparing failed (the
+    /// resolver prepares it again to report protox's error).
+    ready: HashMap<String, Option<Prepared>>,
+    done: bool,
+}
+
+impl Ahead {
+    fn lock(&self) -> std::sync::MutexGuard<'_, AheadState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'g>(
+        &self,
+        guard: std::sync::MutexGuard<'g, AheadState>,
+    ) -> std::sync::MutexGuard<'g, AheadState> {
+        self.changed.wait(guard).unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The parsing thread: prepares files in order, staying at most a window ahead.
+    fn run(&self, sources: &HashMap<String, String>, names: &[&String]) {
+        for name in names {
+            let mut state = self.lock();
+            while state.ready.len() >= AHEAD_WINDOW && !state.done {
+                state = self.wait(state);
+            }
+            if state.done {
+                return;
+            }
+            if !state.claimed.insert((*name).clone()) {
+                continue;
+            }
+            drop(state);
+            let prepared = sources.get(*name).and_then(|s| prepare(name, s).ok());
+            self.lock().ready.insert((*name).clone(), prepared);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Takes a file's preparation: the one parsed ahead, or waits for it when the parsing
+    /// thread is on it, or does it here.
+    fn take(&self, name: &str, source: &str) -> Result<Prepared, protox::Error> {
+        let mut state = self.lock();
+        loop {
+            if let Some(prepared) = state.ready.remove(name) {
+                drop(state);
+                self.changed.notify_all();
+                return match prepared {
+                    Some(p) => Ok(p),
+                    None => prepare(name, source),
+                };
+            }
+            if !state.claimed.contains(name) {
+                state.claimed.insert(name.to_string());
+                drop(state);
+                return prepare(name, source);
+            }
+            state = self.wait(state);
+        }
+    }
+
+    /// Stops the parsing thread.
+    fn finish(&self) {
+        self.lock().done = true;
+        self.changed.notify_all();
+    }
+}
+
 /// Resolves protox's file lookups from memory.
 struct MemoryResolver {
     files: Arc<HashMap<String, String>>,
     lean: bool,
     /// Source info taken out of lean-parsed files, encoded, by file name.
     taken: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    ahead: Arc<Ahead>,
 }
 
 impl FileResolver for MemoryResolver {
@@ -80,17 +209,14 @@ impl FileResolver for MemoryResolver {
         if !self.lean {
             return File::from_source(name, source);
         }
-        let mut descriptor = protox_parse::parse(name, source)?;
-        drop_custom_options(&mut descriptor);
-        drop_comments(&mut descriptor);
-        if let Some(info) = descriptor.source_code_info.take() {
-            let info = resolve_option_paths(&descriptor, info);
+        let prepared = self.ahead.take(name, source)?;
+        if let Some(info) = prepared.source_info {
             self.taken
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(name.to_string(), info.encode_to_vec());
+                .insert(name.to_string(), info);
         }
-        Ok(File::from_file_descriptor_proto(descriptor))
+        Ok(File::from_file_descriptor_proto(prepared.descriptor))
     }
 }
 

@@ -604,8 +604,20 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
         }
     }
     let sources = Arc::new(sources);
-    let compiled = compile::compile(&sources)
-        .map_err(|e| compile_error(&e, &sources, &buf_yaml, &module_of, external_root))?;
+    // What span alignment needs is extracted while protox compiles.
+    let (compiled, hints) = std::thread::scope(|scope| {
+        let hints = scope.spawn(|| {
+            sources
+                .iter()
+                .map(|(name, text)| (name.clone(), spans::SpanHints::new(text)))
+                .collect::<HashMap<_, _>>()
+        });
+        let compiled = compile::compile(&sources);
+        (compiled, hints.join())
+    });
+    let compiled =
+        compiled.map_err(|e| compile_error(&e, &sources, &buf_yaml, &module_of, external_root))?;
+    let hints = hints.map_err(|_| Error::Input(format!("{origin}: span scan failed")))?;
     let mut set = decode_file_set(compiled.encoded.into())
         .map_err(|e| Error::Input(format!("{origin}: compiled descriptors do not decode: {e}")))?;
     if let Some(mut infos) = compiled.source_info {
@@ -632,10 +644,6 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
     }
     let mut image = Image::new(set.file, compiled.imported, prefixes);
     // Keep only what span alignment needs; the texts go with `sources`.
-    let hints = sources
-        .iter()
-        .map(|(name, text)| (name.clone(), spans::SpanHints::new(text)))
-        .collect();
     image.hints = Some(Arc::new(hints));
     Ok(Loaded {
         image,
