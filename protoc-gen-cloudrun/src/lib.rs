@@ -162,6 +162,7 @@
 //! `extern_path`; otherwise generation stops and says which file to add.
 
 mod auth;
+pub mod breaking;
 #[cfg(feature = "build")]
 pub mod build;
 mod comments;

@@ -1,5 +1,6 @@
 //! `protoc-gen-cloudrun`: with no arguments, a protoc plugin (CodeGeneratorRequest on stdin,
-//! CodeGeneratorResponse on stdout). The manual is the library's documentation.
+//! CodeGeneratorResponse on stdout); `protoc-gen-cloudrun breaking` checks a schema for breaking
+//! changes. The manual is the library's documentation.
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -16,13 +17,29 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Checks a schema against a previous version for breaking changes (buf's rules, aware of
+    /// deprecation).
+    Breaking(protoc_gen_cloudrun::breaking::BreakingArgs),
+}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // Help and version are not errors; bad usage exits 1, as the breaking check's
+            // contract says (100 is reserved for "breaking changes found").
+            return if error.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match cli.command {
         None => plugin(),
-        Some(command) => match command {},
+        Some(Command::Breaking(args)) => protoc_gen_cloudrun::breaking::run(&args),
     }
 }
 
