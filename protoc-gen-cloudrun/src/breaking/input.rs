@@ -334,6 +334,20 @@ fn validate_files(files: &[super::descriptor::FileProto]) -> Result<(), String> 
     Ok(())
 }
 
+/// Compiles in-memory `.proto` sources (module-relative path to text) into an image, as a
+/// directory holding them would be; `origin` names them in errors.
+pub fn compile_sources(
+    files: impl IntoIterator<Item = (String, String)>,
+    origin: &str,
+) -> Result<Image, Error> {
+    let tree = Tree {
+        protos: files.into_iter().collect(),
+        buf_yaml: None,
+        origin: origin.to_string(),
+    };
+    Ok(load_tree(tree, "", None)?.image)
+}
+
 fn load_image(path: &str, config: Option<&BufYaml>) -> Result<Loaded, Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::Input(format!("cannot read image {path:?}: {e}")))?;

@@ -38,7 +38,10 @@
 //! - Only the input directory's own `buf.yaml` is read (buf also looks in parent directories
 //!   and understands `buf.work.yaml`); `version: v1beta1` is refused.
 //! - Comments and custom options are not read: no rule depends on them. A custom option that
-//!   names no known extension is therefore not reported as an error, as buf would.
+//!   names no known extension is therefore not reported as an error, as buf would; nor are
+//!   the semantic checks a compiler makes beyond what matching relies on (syntax, names,
+//!   imports, duplicate names and numbers, ranges are checked), for example a proto3 enum
+//!   whose first value is not zero.
 //!
 //! # How it works
 //!
@@ -105,7 +108,7 @@ use std::process::ExitCode;
 
 pub use config::BreakingConfig;
 pub use finding::{Finding, Severity};
-pub use input::decode_image;
+pub use input::{compile_sources, decode_image};
 pub use model::{Image, Span};
 pub use print::{ErrorFormat, render};
 pub use rules::{Category, ConfigVersion, Rule};
