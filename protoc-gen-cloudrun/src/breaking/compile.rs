@@ -23,16 +23,20 @@ pub(crate) struct Compiled {
     pub imported: Vec<bool>,
 }
 
-/// Compiles every file of `sources` (module-relative name to text). `valid` judges the fast
-/// path's result; when it refuses, protox compiles the sources instead.
+/// Compiles every file of `sources` (module-relative name to text). `validate` judges the
+/// result: when it refuses the fast path's, protox compiles the sources instead; when it
+/// refuses protox's too (protox accepts a few things buf does not, such as an extension range
+/// that ends before it starts), that is the error.
 pub(crate) fn compile(
     sources: &Arc<HashMap<String, String>>,
-    valid: impl Fn(&[FileProto]) -> bool,
+    validate: impl Fn(&[FileProto]) -> Result<(), String>,
 ) -> Result<Compiled, protox::Error> {
-    if let Some(compiled) = lean(sources).filter(|c| valid(&c.files)) {
+    if let Some(compiled) = lean(sources).filter(|c| validate(&c.files).is_ok()) {
         return Ok(compiled);
     }
-    with_protox(sources)
+    let compiled = with_protox(sources)?;
+    validate(&compiled.files).map_err(protox::Error::new)?;
+    Ok(compiled)
 }
 
 /// The fast path; `None` when protox should decide.

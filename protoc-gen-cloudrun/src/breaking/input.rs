@@ -291,45 +291,49 @@ fn validate_files(files: &[super::descriptor::FileProto]) -> Result<(), String> 
             return Err(format!("file #{} has no name", i + 1));
         }
         unique(&mut paths, path, "file")?;
-        let prefix = match f.package.as_deref() {
-            Some(p) if !p.is_empty() => format!("{p}."),
-            _ => String::new(),
+        let mut check_file = || -> Result<(), String> {
+            let prefix = match f.package.as_deref() {
+                Some(p) if !p.is_empty() => format!("{p}."),
+                _ => String::new(),
+            };
+            for m in &f.message_type {
+                check_message(
+                    m,
+                    format!("{prefix}{}", m.name.as_deref().unwrap_or("")),
+                    &mut names,
+                    &mut extensions,
+                )?;
+            }
+            for e in &f.enum_type {
+                let name = format!("{prefix}{}", e.name.as_deref().unwrap_or(""));
+                check_enum(e, &name)?;
+                if !names.insert(name.clone()) {
+                    return Err(format!("{name:?} is declared twice"));
+                }
+            }
+            for s in &f.service {
+                let name = format!("{prefix}{}", s.name.as_deref().unwrap_or(""));
+                let mut methods = HashSet::new();
+                for m in &s.method {
+                    unique(&mut methods, m.name.as_deref().unwrap_or(""), "method")
+                        .map_err(|e| format!("service {name:?}: {e}"))?;
+                }
+                if !names.insert(name.clone()) {
+                    return Err(format!("{name:?} is declared twice"));
+                }
+            }
+            for x in &f.extension {
+                let key = (x.extendee.as_deref().unwrap_or(""), x.number.unwrap_or(0));
+                if !extensions.insert(key) {
+                    return Err(format!(
+                        "extension {} of {:?} is declared twice",
+                        key.1, key.0
+                    ));
+                }
+            }
+            Ok(())
         };
-        for m in &f.message_type {
-            check_message(
-                m,
-                format!("{prefix}{}", m.name.as_deref().unwrap_or("")),
-                &mut names,
-                &mut extensions,
-            )?;
-        }
-        for e in &f.enum_type {
-            let name = format!("{prefix}{}", e.name.as_deref().unwrap_or(""));
-            check_enum(e, &name)?;
-            if !names.insert(name.clone()) {
-                return Err(format!("{name:?} is declared twice"));
-            }
-        }
-        for s in &f.service {
-            let name = format!("{prefix}{}", s.name.as_deref().unwrap_or(""));
-            let mut methods = HashSet::new();
-            for m in &s.method {
-                unique(&mut methods, m.name.as_deref().unwrap_or(""), "method")
-                    .map_err(|e| format!("service {name:?}: {e}"))?;
-            }
-            if !names.insert(name.clone()) {
-                return Err(format!("{name:?} is declared twice"));
-            }
-        }
-        for x in &f.extension {
-            let key = (x.extendee.as_deref().unwrap_or(""), x.number.unwrap_or(0));
-            if !extensions.insert(key) {
-                return Err(format!(
-                    "extension {} of {:?} is declared twice",
-                    key.1, key.0
-                ));
-            }
-        }
+        check_file().map_err(|e| format!("{path}: {e}"))?;
     }
     Ok(())
 }
@@ -631,7 +635,7 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
                 .map(|(name, text)| (name.clone(), spans::SpanHints::new(text)))
                 .collect::<HashMap<_, _>>()
         });
-        let compiled = compile::compile(&sources, |files| validate_files(files).is_ok());
+        let compiled = compile::compile(&sources, validate_files);
         (compiled, hints.join())
     });
     let compiled =
