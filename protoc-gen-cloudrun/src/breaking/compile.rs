@@ -1,92 +1,110 @@
-//! Compiles `.proto` sources held in memory with protox.
+//! Compiles `.proto` sources held in memory.
 //!
-//! No rule reads custom options or comments, yet on option-heavy APIs (googleapis annotates
-//! nearly every method and field) resolving options is most of protox's work, and source info
-//! (copied twice inside its descriptor pool) most of its memory. So each source is parsed
-//! here; custom options and comments are dropped, and the source info is taken out before
-//! protox links the file, then reattached to the output with the option paths protox would
-//! have rewritten rewritten the same way. When that lean compile fails, the sources are
-//! compiled again as written, so that errors are protox's own, with their positions.
+//! The fast path parses every source with protox's parser (two threads), drops what no rule
+//! reads (comments, custom options), takes the source info out (encoded, for lazy decoding),
+//! and links the files with [`super::link`] straight into our descriptors. Anything that path
+//! does not fully understand — a parse error, an unresolved name, a missing import, an
+//! unfamiliar option, a file that fails validation — sends the whole input to protox, which
+//! compiles it as written and reports errors with their positions.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 use prost::Message;
 use prost_types::{FileDescriptorProto, SourceCodeInfo, UninterpretedOption};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
-/// The compiled files, encoded as a `FileDescriptorSet` (dependencies first), and which of
-/// them were imported rather than compiled from `sources`.
+use super::descriptor::{FileProto, decode_file_set};
+use super::link;
+
+/// The compiled files (each module file, and every import they need), and which are imports.
 pub(crate) struct Compiled {
-    pub encoded: Vec<u8>,
+    pub files: Vec<FileProto>,
     pub imported: Vec<bool>,
-    /// Encoded `SourceCodeInfo` of the files compiled from `sources`, when it was taken out
-    /// before linking (the lean compile); otherwise the encoded files carry their own.
-    pub source_info: Option<HashMap<String, Vec<u8>>>,
 }
 
-/// Compiles every file of `sources` (module-relative name to text).
-pub(crate) fn compile(sources: &Arc<HashMap<String, String>>) -> Result<Compiled, protox::Error> {
-    match compile_with(sources, true) {
-        Ok(compiled) => Ok(compiled),
-        Err(_) => compile_with(sources, false),
-    }
-}
-
-fn compile_with(
+/// Compiles every file of `sources` (module-relative name to text). `validate` judges the
+/// result: when it refuses the fast path's, protox compiles the sources instead; when it
+/// refuses protox's too (protox accepts a few things buf does not, such as an extension range
+/// that ends before it starts), that is the error.
+pub(crate) fn compile(
     sources: &Arc<HashMap<String, String>>,
-    lean: bool,
+    validate: impl Fn(&[FileProto]) -> Result<(), String>,
 ) -> Result<Compiled, protox::Error> {
-    let taken = Arc::new(Mutex::new(HashMap::new()));
-    let ahead = Arc::new(Ahead::default());
+    if let Some(compiled) = lean(sources).filter(|c| validate(&c.files).is_ok()) {
+        return Ok(compiled);
+    }
+    let compiled = with_protox(sources)?;
+    validate(&compiled.files).map_err(protox::Error::new)?;
+    Ok(compiled)
+}
+
+/// The fast path; `None` when protox should decide.
+fn lean(sources: &HashMap<String, String>) -> Option<Compiled> {
     let mut names: Vec<&String> = sources.keys().collect();
     names.sort();
-    std::thread::scope(|scope| {
-        if lean {
-            // Parse on a second thread, in the order protox will mostly ask for files, so
-            // parsing overlaps protox's linking.
-            scope.spawn(|| ahead.run(sources, &names));
+    let half = names.len().div_ceil(2).max(1);
+    // Parse and convert on two threads; each parsed file is dropped once converted.
+    let mut files: Vec<FileProto> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = names
+            .chunks(half)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|n| {
+                            let p = prepare(n, sources.get(*n)?).ok()?;
+                            link::convert(p.descriptor, p.source_info)
+                        })
+                        .collect::<Option<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(names.len());
+        for chunk in chunks {
+            all.extend(chunk.join().ok()??);
         }
-        let result = link(sources, lean, &taken, &ahead, &names);
-        ahead.finish();
-        result
-    })
+        Some(all)
+    })?;
+    let mut imported = vec![false; files.len()];
+    // Imports from outside the module are the well-known types protox knows.
+    let google = GoogleFileResolver::new();
+    let mut known: HashSet<String> = files.iter().filter_map(|f| f.name.clone()).collect();
+    let mut pending: Vec<String> = files.iter().flat_map(|f| f.dependency.clone()).collect();
+    while let Some(dep) = pending.pop() {
+        if !known.insert(dep.clone()) {
+            continue;
+        }
+        let descriptor = google.open_file(&dep).ok()?.file_descriptor_proto().clone();
+        pending.extend(descriptor.dependency.iter().cloned());
+        files.push(link::convert(descriptor, None)?);
+        imported.push(true);
+    }
+    link::link(&mut files)?;
+    Some(Compiled { files, imported })
 }
 
-/// Links the sources with protox, and encodes the result.
-fn link(
-    sources: &Arc<HashMap<String, String>>,
-    lean: bool,
-    taken: &Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    ahead: &Arc<Ahead>,
-    names: &[&String],
-) -> Result<Compiled, protox::Error> {
+/// Compiles with protox as the sources are written (errors carry their positions).
+fn with_protox(sources: &Arc<HashMap<String, String>>) -> Result<Compiled, protox::Error> {
     let mut chain = ChainFileResolver::new();
     chain.add(MemoryResolver {
         files: Arc::clone(sources),
-        lean,
-        taken: Arc::clone(taken),
-        ahead: Arc::clone(ahead),
     });
     chain.add(GoogleFileResolver::new());
     let mut compiler = protox::Compiler::with_file_resolver(chain);
     compiler.include_imports(true).include_source_info(true);
+    let mut names: Vec<&String> = sources.keys().collect();
+    names.sort();
     for name in names {
         compiler.open_file(name)?;
     }
     let imported = compiler.files().map(|f| f.is_import()).collect();
     let encoded = compiler.encode_file_descriptor_set();
-    // Freeing the descriptor pool is a good share of the whole compile; let it happen off the
-    // critical path.
-    let pool = compiler.descriptor_pool();
     drop(compiler);
-    std::thread::spawn(move || drop(pool));
-    let source_info =
-        lean.then(|| std::mem::take(&mut *taken.lock().unwrap_or_else(|e| e.into_inner())));
+    let set = decode_file_set(encoded.into()).map_err(protox::Error::new)?;
     Ok(Compiled {
-        encoded,
+        files: set.file,
         imported,
-        source_info,
     })
 }
 
@@ -111,112 +129,17 @@ fn prepare(name: &str, source: &str) -> Result<Prepared, protox::Error> {
     })
 }
 
-/// How many parsed files may wait for protox at once (bounds the memory parsing ahead costs).
-const AHEAD_WINDOW: usize = 64;
-
-/// Files parsed ahead of protox by another thread.
-#[derive(Default)]
-struct Ahead {
-    state: Mutex<AheadState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct AheadState {
-    /// Files a thread has started preparing.
-    claimed: HashSet<String>,
-    /// Prepared files protox has not asked for yet; `None` when preparing failed (the
-    /// resolver prepares it again to report protox's error).
-    ready: HashMap<String, Option<Prepared>>,
-    done: bool,
-}
-
-impl Ahead {
-    fn lock(&self) -> std::sync::MutexGuard<'_, AheadState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn wait<'g>(
-        &self,
-        guard: std::sync::MutexGuard<'g, AheadState>,
-    ) -> std::sync::MutexGuard<'g, AheadState> {
-        self.changed.wait(guard).unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The parsing thread: prepares files in order, staying at most a window ahead.
-    fn run(&self, sources: &HashMap<String, String>, names: &[&String]) {
-        for name in names {
-            let mut state = self.lock();
-            while state.ready.len() >= AHEAD_WINDOW && !state.done {
-                state = self.wait(state);
-            }
-            if state.done {
-                return;
-            }
-            if !state.claimed.insert((*name).clone()) {
-                continue;
-            }
-            drop(state);
-            let prepared = sources.get(*name).and_then(|s| prepare(name, s).ok());
-            self.lock().ready.insert((*name).clone(), prepared);
-            self.changed.notify_all();
-        }
-    }
-
-    /// Takes a file's preparation: the one parsed ahead, or waits for it when the parsing
-    /// thread is on it, or does it here.
-    fn take(&self, name: &str, source: &str) -> Result<Prepared, protox::Error> {
-        let mut state = self.lock();
-        loop {
-            if let Some(prepared) = state.ready.remove(name) {
-                drop(state);
-                self.changed.notify_all();
-                return match prepared {
-                    Some(p) => Ok(p),
-                    None => prepare(name, source),
-                };
-            }
-            if !state.claimed.contains(name) {
-                state.claimed.insert(name.to_string());
-                drop(state);
-                return prepare(name, source);
-            }
-            state = self.wait(state);
-        }
-    }
-
-    /// Stops the parsing thread.
-    fn finish(&self) {
-        self.lock().done = true;
-        self.changed.notify_all();
-    }
-}
-
 /// Resolves protox's file lookups from memory.
 struct MemoryResolver {
     files: Arc<HashMap<String, String>>,
-    lean: bool,
-    /// Source info taken out of lean-parsed files, encoded, by file name.
-    taken: Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    ahead: Arc<Ahead>,
 }
 
 impl FileResolver for MemoryResolver {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        let Some(source) = self.files.get(name) else {
-            return Err(protox::Error::file_not_found(name));
-        };
-        if !self.lean {
-            return File::from_source(name, source);
+        match self.files.get(name) {
+            Some(source) => File::from_source(name, source),
+            None => Err(protox::Error::file_not_found(name)),
         }
-        let prepared = self.ahead.take(name, source)?;
-        if let Some(info) = prepared.source_info {
-            self.taken
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name.to_string(), info);
-        }
-        Ok(File::from_file_descriptor_proto(prepared.descriptor))
     }
 }
 
@@ -232,7 +155,7 @@ fn drop_comments(file: &mut FileDescriptorProto) {
 }
 
 /// Field numbers of the standard options, by options message (as descriptor.proto declares
-/// them). Only these survive [`drop_custom_options`].
+/// them), for moving their source locations as protoc does.
 fn standard_option(options_tag_of: OptionsKind, name: &str) -> Option<i32> {
     use OptionsKind::*;
     Some(match (options_tag_of, name) {
@@ -631,5 +554,104 @@ message M {
             .collect();
         paths.sort();
         assert_eq!(paths, [&vec![4, 0, 2, 0, 8, 999, 0], &vec![8, 999, 0]]);
+    }
+}
+
+#[cfg(test)]
+mod equivalence {
+    use super::*;
+    use crate::breaking::descriptor::{FieldProto, MessageProto};
+
+    /// What the rules read, normalised where the two paths legitimately differ: protox fills
+    /// in every JSON name (the model defaults missing ones the same way) and keeps comments.
+    /// Source locations as (path, span) pairs, sorted.
+    type Locations = Vec<(Vec<i32>, Vec<i32>)>;
+
+    fn normalise(mut f: FileProto) -> (FileProto, Locations) {
+        fn fields(m: &mut MessageProto) {
+            for f in m.field.iter_mut().chain(m.extension.iter_mut()) {
+                json(f);
+            }
+            for n in &mut m.nested_type {
+                fields(n);
+            }
+        }
+        fn json(f: &mut FieldProto) {
+            if f.json_name.is_none() {
+                f.json_name = Some(crate::breaking::model::default_json_name(
+                    f.name.as_deref().unwrap_or(""),
+                ));
+            }
+        }
+        f.message_type.iter_mut().for_each(fields);
+        f.extension.iter_mut().for_each(json);
+        let mut locations: Locations = f
+            .source_code_info
+            .take()
+            .map(|b| SourceCodeInfo::decode(b).unwrap().location)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| (l.path, l.span))
+            .collect();
+        locations.sort();
+        (f, locations)
+    }
+
+    #[test]
+    fn the_lean_path_links_every_fixture_as_protox_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/breaking");
+        let mut dirs = Vec::new();
+        for group in ["rules", "scenarios"] {
+            for entry in std::fs::read_dir(root.join(group)).unwrap() {
+                let dir = entry.unwrap().path();
+                dirs.push(dir.join("previous"));
+                dirs.push(dir.join("current"));
+            }
+        }
+        dirs.push(root.join("deprecation/previous"));
+        dirs.push(root.join("deprecation/current"));
+        let mut checked = 0;
+        for dir in dirs {
+            let mut sources = HashMap::new();
+            let mut stack = vec![dir.clone()];
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let p = entry.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|e| e == "proto") {
+                        let name = p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+                        sources.insert(name, std::fs::read_to_string(&p).unwrap());
+                    }
+                }
+            }
+            // Workspaces with buf.yaml modules compile per module directory; skip those here.
+            if dir.join("buf.yaml").exists() {
+                continue;
+            }
+            let sources = Arc::new(sources);
+            let lean = lean(&sources).unwrap_or_else(|| panic!("lean path gave up on {dir:?}"));
+            let full = with_protox(&sources).unwrap();
+            let by_name = |c: Compiled| -> HashMap<String, (FileProto, Locations, bool)> {
+                c.files
+                    .into_iter()
+                    .zip(c.imported)
+                    .filter(|(_, imported)| !imported)
+                    .map(|(f, i)| {
+                        let (f, l) = normalise(f);
+                        (f.name.clone().unwrap(), (f, l, i))
+                    })
+                    .collect()
+            };
+            let (lean, full) = (by_name(lean), by_name(full));
+            assert_eq!(lean.len(), full.len(), "{dir:?}");
+            for (name, (lf, ll, _)) in &lean {
+                let (ff, fl, _) = &full[name];
+                assert_eq!(lf, ff, "{dir:?} {name}");
+                assert_eq!(ll, fl, "{dir:?} {name}: locations differ");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

@@ -45,6 +45,8 @@ pub struct FileProto {
     /// The encoded `SourceCodeInfo`, decoded on demand ([`SourceCodeInfo`]).
     #[prost(bytes = "bytes", optional, tag = "9")]
     pub source_code_info: Option<bytes::Bytes>,
+    #[prost(int32, repeated, packed = "false", tag = "10")]
+    pub public_dependency: Vec<i32>,
     #[prost(string, optional, tag = "12")]
     pub syntax: Option<String>,
     #[prost(int32, optional, tag = "14")]

@@ -194,6 +194,11 @@ pub(crate) fn decode_image_bytes(bytes: bytes::Bytes, origin: &str) -> Result<Im
 /// field numbers, extension numbers, value, oneof and method names. Images from unknown
 /// producers are checked so that a malformed one is refused instead of misreported.
 fn validate(set: &super::descriptor::FileSet) -> Result<(), String> {
+    validate_files(&set.file)
+}
+
+/// [`validate`] on files.
+fn validate_files(files: &[super::descriptor::FileProto]) -> Result<(), String> {
     use super::descriptor::{EnumProto, MessageProto};
     use std::collections::HashSet;
 
@@ -280,53 +285,71 @@ fn validate(set: &super::descriptor::FileSet) -> Result<(), String> {
     let mut paths = HashSet::new();
     let mut names: HashSet<String> = HashSet::new();
     let mut extensions: HashSet<(&str, i32)> = HashSet::new();
-    for (i, f) in set.file.iter().enumerate() {
+    for (i, f) in files.iter().enumerate() {
         let path = f.name.as_deref().unwrap_or("");
         if path.is_empty() {
             return Err(format!("file #{} has no name", i + 1));
         }
         unique(&mut paths, path, "file")?;
-        let prefix = match f.package.as_deref() {
-            Some(p) if !p.is_empty() => format!("{p}."),
-            _ => String::new(),
+        let mut check_file = || -> Result<(), String> {
+            let prefix = match f.package.as_deref() {
+                Some(p) if !p.is_empty() => format!("{p}."),
+                _ => String::new(),
+            };
+            for m in &f.message_type {
+                check_message(
+                    m,
+                    format!("{prefix}{}", m.name.as_deref().unwrap_or("")),
+                    &mut names,
+                    &mut extensions,
+                )?;
+            }
+            for e in &f.enum_type {
+                let name = format!("{prefix}{}", e.name.as_deref().unwrap_or(""));
+                check_enum(e, &name)?;
+                if !names.insert(name.clone()) {
+                    return Err(format!("{name:?} is declared twice"));
+                }
+            }
+            for s in &f.service {
+                let name = format!("{prefix}{}", s.name.as_deref().unwrap_or(""));
+                let mut methods = HashSet::new();
+                for m in &s.method {
+                    unique(&mut methods, m.name.as_deref().unwrap_or(""), "method")
+                        .map_err(|e| format!("service {name:?}: {e}"))?;
+                }
+                if !names.insert(name.clone()) {
+                    return Err(format!("{name:?} is declared twice"));
+                }
+            }
+            for x in &f.extension {
+                let key = (x.extendee.as_deref().unwrap_or(""), x.number.unwrap_or(0));
+                if !extensions.insert(key) {
+                    return Err(format!(
+                        "extension {} of {:?} is declared twice",
+                        key.1, key.0
+                    ));
+                }
+            }
+            Ok(())
         };
-        for m in &f.message_type {
-            check_message(
-                m,
-                format!("{prefix}{}", m.name.as_deref().unwrap_or("")),
-                &mut names,
-                &mut extensions,
-            )?;
-        }
-        for e in &f.enum_type {
-            let name = format!("{prefix}{}", e.name.as_deref().unwrap_or(""));
-            check_enum(e, &name)?;
-            if !names.insert(name.clone()) {
-                return Err(format!("{name:?} is declared twice"));
-            }
-        }
-        for s in &f.service {
-            let name = format!("{prefix}{}", s.name.as_deref().unwrap_or(""));
-            let mut methods = HashSet::new();
-            for m in &s.method {
-                unique(&mut methods, m.name.as_deref().unwrap_or(""), "method")
-                    .map_err(|e| format!("service {name:?}: {e}"))?;
-            }
-            if !names.insert(name.clone()) {
-                return Err(format!("{name:?} is declared twice"));
-            }
-        }
-        for x in &f.extension {
-            let key = (x.extendee.as_deref().unwrap_or(""), x.number.unwrap_or(0));
-            if !extensions.insert(key) {
-                return Err(format!(
-                    "extension {} of {:?} is declared twice",
-                    key.1, key.0
-                ));
-            }
-        }
+        check_file().map_err(|e| format!("{path}: {e}"))?;
     }
     Ok(())
+}
+
+/// Compiles in-memory `.proto` sources (module-relative path to text) into an image, as a
+/// directory holding them would be; `origin` names them in errors.
+pub fn compile_sources(
+    files: impl IntoIterator<Item = (String, String)>,
+    origin: &str,
+) -> Result<Image, Error> {
+    let tree = Tree {
+        protos: files.into_iter().collect(),
+        buf_yaml: None,
+        origin: origin.to_string(),
+    };
+    Ok(load_tree(tree, "", None)?.image)
 }
 
 fn load_image(path: &str, config: Option<&BufYaml>) -> Result<Loaded, Error> {
@@ -604,7 +627,7 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
         }
     }
     let sources = Arc::new(sources);
-    // What span alignment needs is extracted while protox compiles.
+    // What span alignment needs is extracted while the sources compile.
     let (compiled, hints) = std::thread::scope(|scope| {
         let hints = scope.spawn(|| {
             sources
@@ -612,21 +635,15 @@ fn load_tree(tree: Tree, external_root: &str, config: Option<&BufYaml>) -> Resul
                 .map(|(name, text)| (name.clone(), spans::SpanHints::new(text)))
                 .collect::<HashMap<_, _>>()
         });
-        let compiled = compile::compile(&sources);
+        let compiled = compile::compile(&sources, validate_files);
         (compiled, hints.join())
     });
     let compiled =
         compiled.map_err(|e| compile_error(&e, &sources, &buf_yaml, &module_of, external_root))?;
     let hints = hints.map_err(|_| Error::Input(format!("{origin}: span scan failed")))?;
-    let mut set = decode_file_set(compiled.encoded.into())
-        .map_err(|e| Error::Input(format!("{origin}: compiled descriptors do not decode: {e}")))?;
-    if let Some(mut infos) = compiled.source_info {
-        for f in &mut set.file {
-            if let Some(info) = f.name.as_deref().and_then(|n| infos.remove(n)) {
-                f.source_code_info = Some(info.into());
-            }
-        }
-    }
+    let set = super::descriptor::FileSet {
+        file: compiled.files,
+    };
     let mut prefixes = Vec::with_capacity(set.file.len());
     let mut module_of_file = Vec::with_capacity(set.file.len());
     for f in &set.file {

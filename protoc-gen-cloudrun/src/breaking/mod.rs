@@ -37,7 +37,11 @@
 //!   features included, is supported.
 //! - Only the input directory's own `buf.yaml` is read (buf also looks in parent directories
 //!   and understands `buf.work.yaml`); `version: v1beta1` is refused.
-//! - Comments and custom options are not read: no rule depends on them.
+//! - Comments and custom options are not read: no rule depends on them. A custom option that
+//!   names no known extension is therefore not reported as an error, as buf would; nor are
+//!   the semantic checks a compiler makes beyond what matching relies on (syntax, names,
+//!   imports, duplicate names and numbers, ranges are checked), for example a proto3 enum
+//!   whose first value is not zero.
 //!
 //! # How it works
 //!
@@ -53,9 +57,11 @@
 //! positions differ from protox's in a few places (tab stops, columns in characters, `default`
 //! and group spans); directory inputs are aligned to buf's positions.
 //!
-//! Large inputs stay cheap: source info is decoded only for files with findings, custom
-//! options and comments never reach protox's descriptor pool, and images are decoded without
-//! copying their source info (see `benches/breaking.sh` and `BENCHMARKS-breaking.md`).
+//! Large inputs stay cheap: images are decoded without copying their source info, which is
+//! decoded only for files with findings; directories are parsed on two threads with protox's
+//! parser and linked by a lean linker that resolves names as protoc does, straight into the
+//! same descriptors (protox compiles the sources instead whenever that linker is unsure, and
+//! reports errors). See `benches/breaking.sh` and `BENCHMARKS-breaking.md`.
 //!
 //! # Deprecation policy
 //!
@@ -91,6 +97,7 @@ mod engine;
 mod finding;
 mod gofmt;
 mod input;
+mod link;
 mod model;
 mod print;
 pub mod rules;
@@ -101,7 +108,7 @@ use std::process::ExitCode;
 
 pub use config::BreakingConfig;
 pub use finding::{Finding, Severity};
-pub use input::decode_image;
+pub use input::{compile_sources, decode_image};
 pub use model::{Image, Span};
 pub use print::{ErrorFormat, render};
 pub use rules::{Category, ConfigVersion, Rule};
@@ -329,9 +336,11 @@ pub struct BreakingArgs {
 /// Runs the `breaking` subcommand: prints findings to stdout and errors to stderr; exits 0
 /// when compatible, 100 on breaking changes, 1 on bad input or usage.
 pub fn run(args: &BreakingArgs) -> ExitCode {
+    use std::io::Write as _;
+    // Write errors (a closed pipe, say) are ignored: print! would panic on them.
     match run_inner(args) {
         Ok((output, failed)) => {
-            print!("{output}");
+            let _ = std::io::stdout().lock().write_all(output.as_bytes());
             if failed {
                 ExitCode::from(100)
             } else {
@@ -339,7 +348,10 @@ pub fn run(args: &BreakingArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("protoc-gen-cloudrun breaking: {e}");
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "protoc-gen-cloudrun breaking: {e}"
+            );
             ExitCode::from(1)
         }
     }
