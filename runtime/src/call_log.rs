@@ -10,7 +10,7 @@
 //! stream with `INTERNAL` trailers, leaving the connection's other streams alone.
 //!
 //! Per call this costs a clone of the request path (a reference count), two atomic updates, and
-//! the line itself; nothing takes a lock.
+//! the line itself, formatted straight into the log buffer (see [`logging`](crate::logging)).
 
 use std::fmt;
 use std::future::Future;
@@ -31,7 +31,7 @@ use tonic::{Code, Status};
 use tracing::Level;
 
 use crate::auth::Caller;
-use crate::logging::{Logging, RPC_TARGET};
+use crate::logging::{CallLine, Logging};
 use crate::panic::{PANIC_STATUS_MESSAGE, PanicMessage, internal_trailers, panic_message};
 use crate::trace_context::TraceContext;
 
@@ -233,40 +233,16 @@ impl CallRecord {
     }
 
     fn emit(&self, code: Code, status_message: Option<&str>, panic: Option<&str>) {
-        let method = self.method.as_ref().map_or("", PathAndQuery::path);
-        let latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let code_name = code_name(code);
-        let code_number = code as i32;
-        let trace_id = self.trace.as_ref().map(TraceContext::trace_id);
-        let span_id = self.trace.as_ref().and_then(TraceContext::span_id);
-        let trace_sampled = self.trace.as_ref().filter(|t| t.sampled()).map(|_| true);
-        let principal = self.caller.as_ref().map(Caller::principal);
-        // No format string: the line's message is built from these fields as it is written.
-        macro_rules! call_event {
-            ($level:expr) => {
-                tracing::event!(
-                    target: RPC_TARGET,
-                    $level,
-                    method,
-                    code = code_name,
-                    code_number,
-                    latency_us,
-                    status_message,
-                    panic,
-                    principal,
-                    trace = trace_id,
-                    span_id,
-                    trace_sampled,
-                )
-            };
-        }
-        self.calls
-            .logging
-            .scope(|| match level(code, panic.is_some()) {
-                Level::ERROR => call_event!(Level::ERROR),
-                Level::WARN => call_event!(Level::WARN),
-                _ => call_event!(Level::INFO),
-            });
+        self.calls.logging.call(&CallLine {
+            level: level(code, panic.is_some()),
+            method: self.method.as_ref().map_or("", PathAndQuery::path),
+            code,
+            latency_us: u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            status_message,
+            panic,
+            principal: self.caller.as_ref().map(Caller::principal),
+            trace: self.trace.as_ref(),
+        });
     }
 }
 

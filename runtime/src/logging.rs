@@ -1,43 +1,38 @@
 //! Logs as Cloud Logging reads them: one JSON object per line on stdout with `severity`, `message`
 //! and `time`.
 //!
-//! One layer, [`CloudLogging`], writes to one [`Sink`]:
-//! - `tracing-stackdriver` formats every ordinary event (start-up, shutdown, the service's own
-//!   `tracing` calls);
-//! - [`CallLines`] formats the one line per call that [`call_log`](crate::call_log) emits. The
-//!   stackdriver formatter cannot do this part: it renames every key to camelCase, so it cannot
-//!   write `logging.googleapis.com/trace`, and it builds a map of owned JSON values per event,
-//!   which is too slow for every call. This layer writes straight into a reused buffer.
-//!
-//! Routing by target inside one layer, rather than with a per-layer filter, keeps the
-//! subscriber's max level known (the `EnvFilter`'s): with a per-layer filter it becomes "unknown",
-//! and every `trace!` inside hyper and h2 would be evaluated on every frame.
+//! Two writers share one [`Sink`]:
+//! - `tracing-stackdriver` formats every ordinary `tracing` event (start-up, shutdown, the
+//!   service's own `tracing` calls);
+//! - [`CallLines`] formats the one line per call that [`call_log`](crate::call_log) reports. It
+//!   does not go through `tracing` at all: the stackdriver formatter renames every key to
+//!   camelCase (so it cannot write `logging.googleapis.com/trace`) and builds a map of owned JSON
+//!   values per event, and even a hand-written `tracing` layer pays for the event dispatch and a
+//!   visitor call per field. On a server answering tens of thousands of calls a second, that was
+//!   the largest cost the runtime added to a call. The line is written straight from the call's
+//!   record into the sink's buffer; the log filter is still obeyed, through levels worked out
+//!   once from it when the server starts.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::io::{self, Write};
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serializer as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tonic::Code;
-use tracing::field::{Field, Visit};
-use tracing::{Dispatch, Event, Level, Subscriber, span};
+use tracing::{Dispatch, Level};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::layer::SubscriberExt;
 
 use crate::call_log::code_name;
 use crate::stdout_batch::{Serving, StdoutBatch};
+use crate::trace_context::TraceContext;
 
-/// Target of the per-call events; `CLOUDRUN_LOG_LEVEL=info,cloudrun_runtime::rpc=warn` keeps only
-/// the calls that did not go well.
+/// The target the per-call lines are filtered under (and named in each line's `target`):
+/// `CLOUDRUN_LOG_LEVEL=info,cloudrun_runtime::rpc=warn` keeps only the calls that did not go well.
 pub(crate) const RPC_TARGET: &str = "cloudrun_runtime::rpc";
 
 /// Where log lines are written: stdout unless [`Server::log_writer`](crate::Server::log_writer)
@@ -69,6 +64,43 @@ impl Sink {
         match &*self.0 {
             SinkKind::Stdout(batch) => Some(batch.serving()),
             SinkKind::Custom(_) => None,
+        }
+    }
+
+    /// Writes one line that `fill` appends to a buffer: for stdout, the batch's own buffer, so
+    /// the line is formatted where it will be written from; for other writers, a reused
+    /// per-thread buffer handed to the writer whole.
+    fn write_line(&self, fill: impl FnOnce(&mut Vec<u8>)) {
+        match &*self.0 {
+            // A closed stdout must not take the server down; the line is lost either way.
+            SinkKind::Stdout(batch) => {
+                let _ = batch.write_with(fill);
+            }
+            SinkKind::Custom(make) => {
+                thread_local! {
+                    static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+                }
+                let mut fill = Some(fill);
+                let mut write = |buf: &mut Vec<u8>| {
+                    buf.clear();
+                    if let Some(fill) = fill.take() {
+                        fill(buf);
+                    }
+                    let _ = make.make_writer().write_all(buf);
+                };
+                // Re-entry (a writer that logs a call line) or a thread that is exiting gets a
+                // fresh buffer instead of a panic.
+                let reused = LINE.try_with(|line| match line.try_borrow_mut() {
+                    Ok(mut buf) => {
+                        write(&mut buf);
+                        true
+                    }
+                    Err(_) => false,
+                });
+                if reused != Ok(true) {
+                    write(&mut Vec::new());
+                }
+            }
         }
     }
 }
@@ -114,16 +146,17 @@ impl Write for SinkWriter<'_> {
     }
 }
 
-/// The subscriber a server logs through.
+/// How a server logs: its subscriber for ordinary events, and its call lines.
 ///
-/// It becomes the global default when none is set yet, so the service's own `tracing` events are
-/// JSON on stdout too. When one is already set (the application installed its own, or another
-/// server in the same process came first), this server's lines still go to its own sink: they are
-/// emitted inside [`Logging::scope`].
+/// The subscriber becomes the global default when none is set yet, so the service's own
+/// `tracing` events are JSON on stdout too. When one is already set (the application installed
+/// its own, or another server in the same process came first), this server's lines still go to
+/// its own sink: they are emitted inside [`Logging::scope`].
 #[derive(Clone)]
 pub(crate) struct Logging {
     dispatch: Dispatch,
     global: bool,
+    calls: Arc<CallLines>,
 }
 
 impl Logging {
@@ -131,27 +164,85 @@ impl Logging {
     pub(crate) fn install(filter: EnvFilter, sink: Sink, project_id: Option<&str>) -> Self {
         let subscriber = tracing_subscriber::registry()
             .with(filter)
-            .with(CloudLogging::new(sink, project_id));
+            .with(tracing_stackdriver::layer().with_writer(sink.clone()));
         let dispatch = Dispatch::new(subscriber);
         let global = tracing::dispatcher::set_global_default(dispatch.clone()).is_ok();
-        Logging { dispatch, global }
+        let levels = CallLevels::from_filter_of(&dispatch);
+        Logging {
+            dispatch,
+            global,
+            calls: Arc::new(CallLines::new(sink, project_id, levels)),
+        }
     }
 
     /// Runs `f` with this server's subscriber as the default, so events inside reach its sink.
     #[inline]
     pub(crate) fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
         if self.global {
-            // Already where events go; skip the thread-local swap on the per-call path.
+            // Already where events go; skip the thread-local swap.
             f()
         } else {
             tracing::dispatcher::with_default(&self.dispatch, f)
         }
     }
+
+    /// Writes a finished call's line, unless the log filter leaves out its level.
+    #[inline]
+    pub(crate) fn call(&self, line: &CallLine<'_>) {
+        if self.calls.levels.enabled(line.level) {
+            self.calls.write(line);
+        }
+    }
+}
+
+/// Which levels of call lines the log filter lets through, worked out once rather than asked of
+/// the filter on every call. Directives that depend on the current span cannot apply: call
+/// lines are written outside any span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallLevels {
+    error: bool,
+    warn: bool,
+    info: bool,
+}
+
+impl CallLevels {
+    fn from_filter_of(dispatch: &Dispatch) -> Self {
+        tracing::dispatcher::with_default(dispatch, || CallLevels {
+            error: tracing::enabled!(target: RPC_TARGET, Level::ERROR),
+            warn: tracing::enabled!(target: RPC_TARGET, Level::WARN),
+            info: tracing::enabled!(target: RPC_TARGET, Level::INFO),
+        })
+    }
+
+    fn enabled(self, level: Level) -> bool {
+        match level {
+            Level::ERROR => self.error,
+            Level::WARN => self.warn,
+            // Call lines are never DEBUG or TRACE.
+            _ => self.info,
+        }
+    }
+}
+
+/// One finished call, as its log line reports it.
+pub(crate) struct CallLine<'a> {
+    pub(crate) level: Level,
+    /// The request path: `/package.Service/Method`.
+    pub(crate) method: &'a str,
+    pub(crate) code: Code,
+    pub(crate) latency_us: u64,
+    /// The status message, for calls that failed with one.
+    pub(crate) status_message: Option<&'a str>,
+    /// What the handler panicked with.
+    pub(crate) panic: Option<&'a str>,
+    /// The verified caller.
+    pub(crate) principal: Option<&'a str>,
+    pub(crate) trace: Option<&'a TraceContext>,
 }
 
 /// Cloud Logging's severity names for `tracing` levels (as tracing-stackdriver maps them).
-fn severity(level: &Level) -> &'static str {
-    match *level {
+fn severity(level: Level) -> &'static str {
+    match level {
         Level::ERROR => "ERROR",
         Level::WARN => "WARNING",
         Level::INFO => "INFO",
@@ -159,42 +250,107 @@ fn severity(level: &Level) -> &'static str {
     }
 }
 
-/// Formats the per-call events (target [`RPC_TARGET`]).
+/// Formats and writes the per-call lines.
 pub(crate) struct CallLines {
     sink: Sink,
-    /// `"projects/<id>/traces/"` when the project is known; without it Cloud Logging cannot
-    /// resolve a trace, so trace fields are left out.
+    /// `"projects/<id>/traces/"`, escaped for JSON, when the project is known; without it Cloud
+    /// Logging cannot resolve a trace, so trace fields are left out.
     trace_prefix: Option<Box<str>>,
+    levels: CallLevels,
 }
 
 impl CallLines {
-    pub(crate) fn new(sink: Sink, project_id: Option<&str>) -> Self {
+    pub(crate) fn new(sink: Sink, project_id: Option<&str>, levels: CallLevels) -> Self {
         CallLines {
             sink,
-            trace_prefix: project_id.map(|p| format!("projects/{p}/traces/").into_boxed_str()),
+            trace_prefix: project_id.map(|p| {
+                let mut escaped = Vec::new();
+                write_json_str_contents(&mut escaped, &format!("projects/{p}/traces/"));
+                String::from_utf8(escaped)
+                    .unwrap_or_default()
+                    .into_boxed_str()
+            }),
+            levels,
         }
     }
 
-    /// One JSON object and a newline. Known field names get Cloud Logging's keys; any other
-    /// field is written under its own name.
-    pub(crate) fn format(&self, event: &Event<'_>, buf: &mut Vec<u8>) {
+    fn write(&self, line: &CallLine<'_>) {
+        self.sink.write_line(|buf| self.format(line, buf));
+    }
+
+    /// One JSON object and a newline: `time`, `severity`, `target`, the call's fields under
+    /// Cloud Logging's keys, and a `message` that reads `/pkg.Service/Method NOT_FOUND 1.234 ms`.
+    pub(crate) fn format(&self, line: &CallLine<'_>, buf: &mut Vec<u8>) {
         buf.extend_from_slice(b"{\"time\":\"");
         write_time(buf, SystemTime::now());
         buf.extend_from_slice(b"\",\"severity\":\"");
-        buf.extend_from_slice(severity(event.metadata().level()).as_bytes());
+        buf.extend_from_slice(severity(line.level).as_bytes());
         buf.extend_from_slice(b"\",\"target\":\"");
         buf.extend_from_slice(RPC_TARGET.as_bytes());
-        buf.push(b'"');
-        let mut fields = CallFields {
-            buf,
-            trace_prefix: self.trace_prefix.as_deref(),
-            method: None,
-            code_number: None,
-            latency_us: None,
-        };
-        event.record(&mut fields);
-        fields.write_message();
-        buf.extend_from_slice(b"}\n");
+        buf.extend_from_slice(b"\",\"method\":\"");
+        let method_start = buf.len();
+        write_json_str_contents(buf, line.method);
+        let method = method_start..buf.len();
+        let code = code_name(line.code).as_bytes();
+        buf.extend_from_slice(b"\",\"code\":\"");
+        buf.extend_from_slice(code);
+        buf.extend_from_slice(b"\",\"codeNumber\":");
+        write_decimal(buf, line.code as i32 as u64);
+        buf.extend_from_slice(b",\"latencyMs\":");
+        write_millis(buf, line.latency_us);
+        for (key, value) in [
+            ("statusMessage", line.status_message),
+            ("panic", line.panic),
+            ("principal", line.principal),
+        ] {
+            if let Some(value) = value {
+                buf.extend_from_slice(b",\"");
+                buf.extend_from_slice(key.as_bytes());
+                buf.extend_from_slice(b"\":\"");
+                write_json_str_contents(buf, value);
+                buf.push(b'"');
+            }
+        }
+        if let (Some(prefix), Some(trace)) = (&self.trace_prefix, line.trace) {
+            buf.extend_from_slice(b",\"logging.googleapis.com/trace\":\"");
+            buf.extend_from_slice(prefix.as_bytes());
+            write_json_str_contents(buf, trace.trace_id());
+            buf.push(b'"');
+            if let Some(span_id) = trace.span_id() {
+                buf.extend_from_slice(b",\"logging.googleapis.com/spanId\":\"");
+                write_json_str_contents(buf, span_id);
+                buf.push(b'"');
+            }
+            if trace.sampled() {
+                buf.extend_from_slice(b",\"logging.googleapis.com/trace_sampled\":true");
+            }
+        }
+        buf.extend_from_slice(b",\"message\":\"");
+        buf.extend_from_within(method);
+        buf.push(b' ');
+        buf.extend_from_slice(code);
+        buf.push(b' ');
+        write_millis(buf, line.latency_us);
+        buf.extend_from_slice(b" ms\"}\n");
+    }
+}
+
+/// `value` as the inside of a JSON string. Paths, codes and principals nearly never need
+/// escaping, so they are copied as they are; anything else goes through serde_json.
+fn write_json_str_contents(buf: &mut Vec<u8>, value: &str) {
+    // A fold rather than `any`: without the early exit the check runs on whole vectors of bytes.
+    let needs_escaping = value.bytes().fold(false, |found, b| {
+        found | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !needs_escaping {
+        buf.extend_from_slice(value.as_bytes());
+    } else {
+        let start = buf.len();
+        // Writing JSON into a Vec only fails on invalid UTF-8, which a &str cannot hold.
+        let _ = serde_json::to_writer(&mut *buf, value);
+        // Without serde_json's quotes: the caller writes its own around the contents.
+        buf.remove(start);
+        buf.pop();
     }
 }
 
@@ -239,237 +395,23 @@ fn write_padded(buf: &mut Vec<u8>, mut value: u64, width: usize) {
     }
 }
 
+/// `value` in decimal.
+fn write_decimal(buf: &mut Vec<u8>, value: u64) {
+    let digits = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+    write_padded(buf, value, digits);
+}
+
 /// Microseconds as milliseconds with three decimals: a JSON number such as `12.345`.
 fn write_millis(buf: &mut Vec<u8>, micros: u64) {
-    let _ = serde_json::to_writer(&mut *buf, &(micros / 1000));
+    write_decimal(buf, micros / 1000);
     buf.push(b'.');
     write_padded(buf, micros % 1000, 3);
-}
-
-/// The subscriber's one output layer: call events to [`CallLines`], everything else to
-/// tracing-stackdriver.
-pub(crate) struct CloudLogging<S>
-where
-    S: Subscriber + for<'span> LookupSpan<'span>,
-{
-    ordinary: tracing_stackdriver::Layer<S, Sink>,
-    calls: CallLines,
-}
-
-impl<S> CloudLogging<S>
-where
-    S: Subscriber + for<'span> LookupSpan<'span>,
-{
-    pub(crate) fn new(sink: Sink, project_id: Option<&str>) -> Self {
-        CloudLogging {
-            ordinary: tracing_stackdriver::layer().with_writer(sink.clone()),
-            calls: CallLines::new(sink, project_id),
-        }
-    }
-}
-
-// Span methods go to the stackdriver layer, which records span fields for its `span` keys; the
-// call lines use no spans.
-impl<S> Layer<S> for CloudLogging<S>
-where
-    S: Subscriber + for<'span> LookupSpan<'span>,
-{
-    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        self.ordinary.on_new_span(attrs, id, ctx);
-    }
-
-    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        self.ordinary.on_record(id, values, ctx);
-    }
-
-    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.ordinary.on_enter(id, ctx);
-    }
-
-    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.ordinary.on_exit(id, ctx);
-    }
-
-    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        self.ordinary.on_close(id, ctx);
-    }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if event.metadata().target() == RPC_TARGET {
-            self.calls.write(event);
-        } else {
-            self.ordinary.on_event(event, ctx);
-        }
-    }
-}
-
-impl CallLines {
-    fn write(&self, event: &Event<'_>) {
-        thread_local! {
-            static LINE: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
-        }
-        LINE.with(|line| {
-            // Re-entry (a writer that logs) gets a fresh buffer instead of a borrow panic.
-            let mut fresh = Vec::new();
-            let mut borrowed = line.try_borrow_mut();
-            let buf = match borrowed.as_deref_mut() {
-                Ok(buf) => buf,
-                Err(_) => &mut fresh,
-            };
-            buf.clear();
-            self.format(event, buf);
-            // A closed stdout must not take the server down; the line is lost either way.
-            let _ = self.sink.make_writer().write_all(buf);
-        });
-    }
-}
-
-/// Writes an event's fields as `,"key":value` pairs.
-struct CallFields<'a> {
-    buf: &'a mut Vec<u8>,
-    trace_prefix: Option<&'a str>,
-    /// Where the escaped method sits in `buf`, for the message.
-    method: Option<Range<usize>>,
-    code_number: Option<i64>,
-    latency_us: Option<u64>,
-}
-
-impl CallFields<'_> {
-    fn key(&mut self, key: &str) {
-        self.buf.push(b',');
-        // Keys are field names, nearly always plain identifiers: those need no escaping.
-        if key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/'))
-        {
-            self.buf.push(b'"');
-            self.buf.extend_from_slice(key.as_bytes());
-            self.buf.push(b'"');
-        } else {
-            self.string(key);
-        }
-        self.buf.push(b':');
-    }
-
-    fn string(&mut self, value: &str) {
-        // Writing JSON into a Vec only fails on invalid UTF-8, which a &str cannot hold.
-        let _ = serde_json::to_writer(&mut *self.buf, value);
-    }
-
-    fn display(&mut self, value: &dyn fmt::Display) {
-        // serde_json escapes a Display value as it is formatted: no intermediate String.
-        let _ = serde_json::Serializer::new(&mut *self.buf).collect_str(value);
-    }
-
-    /// `"message": "/pkg.Service/Method NOT_FOUND 1.234 ms"`, built from the fields already
-    /// written rather than formatted again. Events without those fields keep their own message.
-    fn write_message(&mut self) {
-        let (Some(method), Some(code), Some(micros)) =
-            (self.method.clone(), self.code_number, self.latency_us)
-        else {
-            return;
-        };
-        self.buf.extend_from_slice(b",\"message\":\"");
-        self.buf.extend_from_within(method);
-        self.buf.push(b' ');
-        let code = i32::try_from(code).map_or(Code::Unknown, Code::from_i32);
-        self.buf.extend_from_slice(code_name(code).as_bytes());
-        self.buf.push(b' ');
-        write_millis(self.buf, micros);
-        self.buf.extend_from_slice(b" ms\"");
-    }
-}
-
-/// Shows a `Debug` value through `Display` so it can be escaped while formatted.
-struct DebugAsDisplay<'a>(&'a dyn fmt::Debug);
-
-impl fmt::Display for DebugAsDisplay<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl Visit for CallFields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "trace" => {
-                let Some(prefix) = self.trace_prefix else {
-                    return;
-                };
-                self.key("logging.googleapis.com/trace");
-                self.display(&format_args!("{prefix}{value}"));
-            }
-            "method" => {
-                self.key("method");
-                let start = self.buf.len() + 1;
-                self.string(value);
-                self.method = Some(start..self.buf.len() - 1);
-            }
-            "span_id" => {
-                if self.trace_prefix.is_some() {
-                    self.key("logging.googleapis.com/spanId");
-                    self.string(value);
-                }
-            }
-            name => {
-                self.key(json_key(name));
-                self.string(value);
-            }
-        }
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        if field.name() == "trace_sampled" {
-            if self.trace_prefix.is_none() {
-                return;
-            }
-            self.key("logging.googleapis.com/trace_sampled");
-        } else {
-            self.key(json_key(field.name()));
-        }
-        self.buf
-            .extend_from_slice(if value { b"true" } else { b"false" });
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        if field.name() == "latency_us" {
-            self.key("latencyMs");
-            write_millis(self.buf, value);
-            self.latency_us = Some(value);
-        } else {
-            self.key(json_key(field.name()));
-            let _ = serde_json::to_writer(&mut *self.buf, &value);
-        }
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        if field.name() == "code_number" {
-            self.code_number = Some(value);
-        }
-        self.key(json_key(field.name()));
-        let _ = serde_json::to_writer(&mut *self.buf, &value);
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.key(json_key(field.name()));
-        self.display(&DebugAsDisplay(value));
-    }
-}
-
-/// The JSON key for a per-call field: camelCase, like tracing-stackdriver's keys.
-fn json_key(field: &str) -> &str {
-    match field {
-        "code_number" => "codeNumber",
-        "status_message" => "statusMessage",
-        other => other,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Mutex;
-    use tracing::level_filters::LevelFilter;
 
     /// A writer that keeps what it is given.
     #[derive(Clone, Default)]
@@ -485,47 +427,69 @@ mod tests {
         }
     }
 
-    fn lines(project: Option<&str>, emit: impl FnOnce()) -> Vec<serde_json::Value> {
-        let captured = Captured::default();
-        let sink = Sink::custom({
-            let c = captured.clone();
-            move || c.clone()
-        });
-        let subscriber = tracing_subscriber::registry()
-            .with(EnvFilter::new("info"))
-            .with(CloudLogging::new(sink, project));
-        tracing::subscriber::with_default(subscriber, emit);
-        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect()
+    impl Captured {
+        fn sink(&self) -> Sink {
+            let c = self.clone();
+            Sink::custom(move || c.clone())
+        }
+
+        fn json_lines(&self) -> Vec<serde_json::Value> {
+            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+                .collect()
+        }
     }
+
+    /// A Logging for `filter` that writes into the returned buffer.
+    fn capture(filter: &str, project: Option<&str>) -> (Logging, Captured) {
+        let captured = Captured::default();
+        let logging = Logging::install(EnvFilter::new(filter), captured.sink(), project);
+        (logging, captured)
+    }
+
+    fn call(method: &str, code: Code, level: Level) -> CallLine<'_> {
+        CallLine {
+            level,
+            method,
+            code,
+            latency_us: 1_234,
+            status_message: None,
+            panic: None,
+            principal: None,
+            trace: None,
+        }
+    }
+
+    const TRACEPARENT: &[u8] = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     #[test]
     fn a_call_line_carries_cloud_logging_keys() {
-        let out = lines(Some("demo-project"), || {
-            tracing::event!(
-                target: RPC_TARGET,
-                Level::WARN,
-                method = "/pkg.Svc/Do",
-                code = "NOT_FOUND",
-                code_number = 5i32,
-                latency_us = 12_345u64,
-                status_message = "no \"such\" thing\n",
-                trace = "4bf92f3577b34da6a3ce929d0e0e4736",
-                span_id = "00f067aa0ba902b7",
-                trace_sampled = true
-            );
+        let (logging, out) = capture("info", Some("demo-project"));
+        let trace = TraceContext::from_traceparent(TRACEPARENT).unwrap();
+        logging.call(&CallLine {
+            latency_us: 12_345,
+            status_message: Some("no \"such\" thing\n"),
+            principal: Some("svc@demo-project.iam.gserviceaccount.com"),
+            trace: Some(&trace),
+            ..call("/pkg.Svc/Do", Code::NotFound, Level::WARN)
         });
+        let out = out.json_lines();
         assert_eq!(out.len(), 1, "{out:?}");
         let line = &out[0];
         assert_eq!(line["severity"], "WARNING");
+        assert_eq!(line["target"], RPC_TARGET);
         assert_eq!(line["message"], "/pkg.Svc/Do NOT_FOUND 12.345 ms");
         assert_eq!(line["method"], "/pkg.Svc/Do");
         assert_eq!(line["code"], "NOT_FOUND");
         assert_eq!(line["codeNumber"], 5);
         assert_eq!(line["latencyMs"], 12.345);
         assert_eq!(line["statusMessage"], "no \"such\" thing\n");
+        assert_eq!(
+            line["principal"],
+            "svc@demo-project.iam.gserviceaccount.com"
+        );
+        assert!(line.get("panic").is_none(), "{line}");
         assert_eq!(
             line["logging.googleapis.com/trace"],
             "projects/demo-project/traces/4bf92f3577b34da6a3ce929d0e0e4736"
@@ -540,6 +504,53 @@ mod tests {
         }
         let year = OffsetDateTime::now_utc().year().to_string();
         assert!(time.starts_with(year.as_bytes()), "{line}");
+    }
+
+    #[test]
+    fn a_successful_call_has_only_the_fields_it_needs() {
+        let (logging, out) = capture("info", None);
+        logging.call(&call("/a.B/C", Code::Ok, Level::INFO));
+        let out = out.json_lines();
+        let keys: Vec<&str> = out[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = [
+            "time",
+            "severity",
+            "target",
+            "method",
+            "code",
+            "codeNumber",
+            "latencyMs",
+            "message",
+        ];
+        expected.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, expected);
+        assert_eq!(out[0]["message"], "/a.B/C OK 1.234 ms");
+        assert_eq!(out[0]["codeNumber"], 0);
+    }
+
+    #[test]
+    fn anything_a_client_or_handler_controls_is_escaped() {
+        let (logging, out) = capture("info", None);
+        logging.call(&CallLine {
+            status_message: Some("tab\there \\ \u{1} \u{7f} é"),
+            panic: Some("index out of bounds: \"len\" is 0"),
+            principal: Some("a\"b@c"),
+            ..call("/we\"ird\\/Path", Code::Internal, Level::ERROR)
+        });
+        let line = &out.json_lines()[0];
+        assert_eq!(line["method"], "/we\"ird\\/Path");
+        assert_eq!(line["message"], "/we\"ird\\/Path INTERNAL 1.234 ms");
+        assert_eq!(line["statusMessage"], "tab\there \\ \u{1} \u{7f} é");
+        assert_eq!(line["panic"], "index out of bounds: \"len\" is 0");
+        assert_eq!(line["principal"], "a\"b@c");
+        assert_eq!(line["severity"], "ERROR");
     }
 
     #[test]
@@ -566,6 +577,7 @@ mod tests {
             (7, "0.007"),
             (1_234, "1.234"),
             (61_000_001, "61000.001"),
+            (u64::MAX, "18446744073709551.615"),
         ] {
             let mut buf = Vec::new();
             write_millis(&mut buf, micros);
@@ -575,18 +587,13 @@ mod tests {
 
     #[test]
     fn without_a_project_there_are_no_trace_fields() {
-        let out = lines(None, || {
-            tracing::event!(
-                target: RPC_TARGET,
-                Level::INFO,
-                method = "/pkg.Svc/Do",
-                trace = "4bf92f3577b34da6a3ce929d0e0e4736",
-                span_id = "00f067aa0ba902b7",
-                trace_sampled = true,
-                "x"
-            );
+        let (logging, out) = capture("info", None);
+        let trace = TraceContext::from_traceparent(TRACEPARENT).unwrap();
+        logging.call(&CallLine {
+            trace: Some(&trace),
+            ..call("/pkg.Svc/Do", Code::Ok, Level::INFO)
         });
-        let line = &out[0];
+        let line = &out.json_lines()[0];
         assert_eq!(line["method"], "/pkg.Svc/Do");
         for key in [
             "logging.googleapis.com/trace",
@@ -599,35 +606,53 @@ mod tests {
 
     #[test]
     fn a_project_id_that_needs_escaping_cannot_break_the_line() {
-        let out = lines(Some("a\"b"), || {
-            tracing::event!(target: RPC_TARGET, Level::INFO, trace = "abc", "x");
+        let (logging, out) = capture("info", Some("a\"b"));
+        let trace = TraceContext::from_traceparent(TRACEPARENT).unwrap();
+        logging.call(&CallLine {
+            trace: Some(&trace),
+            ..call("/pkg.Svc/Do", Code::Ok, Level::INFO)
         });
         assert_eq!(
-            out[0]["logging.googleapis.com/trace"],
-            "projects/a\"b/traces/abc"
+            out.json_lines()[0]["logging.googleapis.com/trace"],
+            "projects/a\"b/traces/4bf92f3577b34da6a3ce929d0e0e4736"
         );
     }
 
     #[test]
-    fn the_subscriber_keeps_the_filter_s_max_level_so_disabled_events_cost_nothing() {
-        let subscriber = tracing_subscriber::registry()
-            .with(EnvFilter::new("info"))
-            .with(CloudLogging::new(Sink::custom(io::sink), None));
-        assert_eq!(subscriber.max_level_hint(), Some(LevelFilter::INFO));
+    fn the_log_filter_decides_which_call_lines_are_written() {
+        let (logging, out) = capture("info,cloudrun_runtime::rpc=warn", None);
+        logging.call(&call("/a.B/Ok", Code::Ok, Level::INFO));
+        logging.call(&call("/a.B/Slow", Code::DeadlineExceeded, Level::WARN));
+        logging.call(&call("/a.B/Broken", Code::Internal, Level::ERROR));
+        let methods: Vec<_> = out
+            .json_lines()
+            .iter()
+            .map(|l| l["method"].clone())
+            .collect();
+        assert_eq!(methods, ["/a.B/Slow", "/a.B/Broken"]);
+
+        let (logging, out) = capture("off", None);
+        logging.call(&call("/a.B/Broken", Code::Internal, Level::ERROR));
+        assert!(out.json_lines().is_empty());
+
+        let (logging, out) = capture("warn,cloudrun_runtime::rpc=info", None);
+        logging.call(&call("/a.B/Ok", Code::Ok, Level::INFO));
+        assert_eq!(out.json_lines().len(), 1);
     }
 
     #[test]
-    fn ordinary_events_go_through_stackdriver_once_and_call_events_only_through_call_lines() {
-        let out = lines(Some("p"), || {
+    fn ordinary_events_go_through_stackdriver_with_the_same_sink() {
+        let (logging, out) = capture("info", Some("p"));
+        logging.scope(|| {
             tracing::info!(port = 8080u64, "listening");
-            tracing::event!(target: RPC_TARGET, Level::INFO, method = "/a.B/C", "call");
             tracing::debug!("filtered out by the info filter");
         });
+        logging.call(&call("/a.B/C", Code::Ok, Level::INFO));
+        let out = out.json_lines();
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(out[0]["message"], "listening");
         assert_eq!(out[0]["port"], 8080);
         assert_eq!(out[0]["severity"], "INFO");
-        assert_eq!(out[1]["message"], "call");
         assert_eq!(out[1]["method"], "/a.B/C");
     }
 }

@@ -3,8 +3,8 @@
 //! One `write(2)` per line costs more than the rest of a call's logging together, and far more
 //! on a pipe (what Cloud Run's log collector reads), where each write also wakes the reader.
 //! While a server serves, each thread appends its lines to its own buffer (a lock only that
-//! thread and the flusher ever take) and a flusher thread writes everything gathered in a short
-//! window with one write. Outside serving (start-up, after the drain) every line is written at
+//! thread and the flusher ever take) and a flusher thread writes what each thread gathered in a
+//! short window with one write, straight from that buffer. Outside serving (start-up, after the drain) every line is written at
 //! once, so nothing waits in a buffer when the process exits.
 //!
 //! Lines from one thread keep their order; lines from different threads written in the same
@@ -32,7 +32,9 @@ pub(crate) struct StdoutBatch {
     /// Every thread's buffer. Locked when a thread logs for the first time and by flushes.
     buffers: Mutex<Vec<LineBuffer>>,
     /// Serializes writes to the descriptor so a batch is never interleaved with a direct line.
-    write_lock: Mutex<()>,
+    /// Holds the spare buffer a flush swaps with each thread's, so lines are written from where
+    /// they were formatted, never copied, and no buffer is allocated once they have grown.
+    write_lock: Mutex<Vec<u8>>,
     /// Whether some buffer holds lines the flusher has not been woken for.
     dirty: AtomicBool,
     /// Servers currently serving; batching is on while this is above zero.
@@ -85,7 +87,7 @@ impl StdoutBatch {
             StdoutBatch {
                 out,
                 buffers: Mutex::new(Vec::new()),
-                write_lock: Mutex::new(()),
+                write_lock: Mutex::new(Vec::new()),
                 dirty: AtomicBool::new(false),
                 serving: AtomicUsize::new(0),
                 flusher: OnceLock::new(),
@@ -95,12 +97,26 @@ impl StdoutBatch {
 
     /// Appends `bytes` (whole lines, or parts of lines in order) for this thread.
     pub(crate) fn write(&'static self, bytes: &[u8]) -> io::Result<()> {
+        self.write_with(|buf| buf.extend_from_slice(bytes))
+    }
+
+    /// Appends what `fill` writes into this thread's buffer, formatting it in place rather than
+    /// copying it there. `fill` must only append.
+    pub(crate) fn write_with<F: FnOnce(&mut Vec<u8>)>(&'static self, fill: F) -> io::Result<()> {
+        let unbatched = |fill: Option<F>| {
+            let mut bytes = Vec::new();
+            if let Some(fill) = fill {
+                fill(&mut bytes);
+            }
+            self.write_out(&bytes)
+        };
         if self.serving.load(Ordering::Acquire) == 0 {
-            return self.write_out(bytes);
+            return unbatched(Some(fill));
         }
         let Some(flusher) = self.flusher() else {
-            return self.write_out(bytes);
+            return unbatched(Some(fill));
         };
+        let mut fill = Some(fill);
         let overflow = BUFFER.try_with(|cell| {
             let buffer = cell.get_or_init(|| {
                 let buffer = LineBuffer::default();
@@ -108,12 +124,14 @@ impl StdoutBatch {
                 buffer
             });
             let mut lines = lock(buffer);
-            lines.extend_from_slice(bytes);
+            if let Some(fill) = fill.take() {
+                fill(&mut lines);
+            }
             (lines.len() >= MAX_BUFFERED).then(|| std::mem::take(&mut *lines))
         });
         match overflow {
             // The thread is exiting and its buffer is gone: write directly.
-            Err(_) => return self.write_out(bytes),
+            Err(_) => return unbatched(fill),
             Ok(Some(full)) => return self.write_out(&full),
             Ok(None) => {}
         }
@@ -133,22 +151,23 @@ impl StdoutBatch {
 
     /// Writes every buffered line now.
     pub(crate) fn flush(&self) {
-        // Held from collecting to writing, so two flushes cannot swap their batches.
-        let _writing = lock(&self.write_lock);
-        let mut batch = Vec::new();
-        {
+        // Held throughout, so two flushes cannot swap their batches.
+        let mut spare = lock(&self.write_lock);
+        let buffers: Vec<LineBuffer> = {
             let mut buffers = lock(&self.buffers);
-            for buffer in buffers.iter() {
-                let mut lines = lock(buffer);
-                batch.extend_from_slice(&lines);
-                lines.clear();
-            }
             // Buffers of threads that have exited are held only here.
-            buffers.retain(|b| Arc::strong_count(b) > 1);
-        }
-        if !batch.is_empty() {
-            // Nothing to do about a closed stdout but carry on serving.
-            let _ = self.out.write_all(&batch);
+            buffers.retain(|b| Arc::strong_count(b) > 1 || !lock(b).is_empty());
+            buffers.clone()
+        };
+        for buffer in &buffers {
+            // The thread's lines leave with the swap; the thread goes on with the spare's
+            // capacity and the lock is not held while writing.
+            std::mem::swap(&mut *lock(buffer), &mut *spare);
+            if !spare.is_empty() {
+                // Nothing to do about a closed stdout but carry on serving.
+                let _ = self.out.write_all(&spare);
+                spare.clear();
+            }
         }
     }
 
