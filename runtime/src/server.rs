@@ -62,8 +62,9 @@ type Stack = CallLog<CatchPanic<Deadline<Authenticate<Routes>>, GrpcInternalOnPa
 /// | [`shutdown_grace`](Self::shutdown_grace) | `CLOUDRUN_SHUTDOWN_GRACE_SECONDS` | 8 s |
 /// | [`max_decoding_message_size`](Self::max_decoding_message_size) | `CLOUDRUN_MAX_RECV_MESSAGE_BYTES` | 4 MiB |
 /// | [`max_encoding_message_size`](Self::max_encoding_message_size) | `CLOUDRUN_MAX_SEND_MESSAGE_BYTES` | 32 MiB |
-/// | [`http2_keepalive_interval`](Self::http2_keepalive_interval) | `CLOUDRUN_KEEPALIVE_INTERVAL_SECONDS` (`0`: off) | 60 s |
+/// | [`http2_keepalive_interval`](Self::http2_keepalive_interval) | `CLOUDRUN_KEEPALIVE_INTERVAL_SECONDS` (`0`: off) | off |
 /// | [`http2_keepalive_timeout`](Self::http2_keepalive_timeout) | `CLOUDRUN_KEEPALIVE_TIMEOUT_SECONDS` | 20 s |
+/// | [`tcp_keepalive`](Self::tcp_keepalive) | | 60 s |
 /// | [`log_filter`](Self::log_filter) | `CLOUDRUN_LOG_LEVEL` | `info` |
 /// | [`project_id`](Self::project_id) | `GOOGLE_CLOUD_PROJECT`, `GCP_PROJECT`, `CLOUDSDK_CORE_PROJECT` | none |
 /// | [`tcp_nodelay`](Self::tcp_nodelay) | | on |
@@ -170,7 +171,13 @@ impl Server {
         self
     }
 
-    /// Interval of HTTP/2 PINGs on each connection; `None` sends none.
+    /// Interval of HTTP/2 PINGs on each connection; `None` (the default) sends none.
+    ///
+    /// Off by default because on Cloud Run the connection's peer is the platform's front end,
+    /// which answers PINGs itself: they say nothing about the client. With PINGs on, hyper also
+    /// takes a lock and reads the clock on every frame received. Worth turning on where clients
+    /// connect directly and may vanish behind NATs; [`tcp_keepalive`](Self::tcp_keepalive)
+    /// already finds peers that are gone.
     pub fn http2_keepalive_interval(mut self, interval: Option<Duration>) -> Self {
         self.settings.keepalive_interval = interval;
         self
@@ -179,6 +186,14 @@ impl Server {
     /// How long a PING may go unanswered before the connection is closed.
     pub fn http2_keepalive_timeout(mut self, timeout: Duration) -> Self {
         self.settings.keepalive_timeout = timeout;
+        self
+    }
+
+    /// Idle time after which the kernel probes an accepted connection (TCP keepalive), so that
+    /// connections to peers that vanished are closed; `None` turns it off. 60 s by default. It
+    /// costs nothing while a connection is busy.
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.settings.tcp_keepalive = idle;
         self
     }
 
@@ -340,6 +355,12 @@ impl Server {
             shutdown_hook,
             h2: Arc::new(h2),
             tcp_nodelay: settings.tcp_nodelay,
+            tcp_keepalive: settings.tcp_keepalive.map(|idle| {
+                // Probes every 10 s once idle; the kernel's default count (9) of failures closes.
+                socket2::TcpKeepalive::new()
+                    .with_time(idle)
+                    .with_interval(Duration::from_secs(10))
+            }),
             shutdown_grace: settings.shutdown_grace,
         })
     }
@@ -422,6 +443,7 @@ pub struct Listening {
     shutdown_hook: Option<ShutdownHook>,
     h2: Arc<http2::Builder<TokioExecutor>>,
     tcp_nodelay: bool,
+    tcp_keepalive: Option<socket2::TcpKeepalive>,
     shutdown_grace: Duration,
 }
 
@@ -455,6 +477,7 @@ impl Listening {
             mut shutdown_hook,
             h2,
             tcp_nodelay,
+            tcp_keepalive,
             shutdown_grace,
         } = self;
 
@@ -471,6 +494,10 @@ impl Listening {
                         if tcp_nodelay {
                             // Best effort: the connection works without it, only slower.
                             let _ = tcp.set_nodelay(true);
+                        }
+                        if let Some(keepalive) = &tcp_keepalive {
+                            // Best effort too: without it a vanished peer is found later.
+                            let _ = socket2::SockRef::from(&tcp).set_tcp_keepalive(keepalive);
                         }
                         // What tonic's server gives handlers as Request::remote_addr/local_addr.
                         let info = TcpConnectInfo {

@@ -121,3 +121,76 @@ async fn keepalive_pings_idle_connections_and_closes_those_that_never_answer() {
         "closed before the first PING was due"
     );
 }
+
+/// The server side of a loopback connection in `/proc/net/tcp`: its timer kind (`tr`) and the
+/// clock ticks until that timer fires.
+#[cfg(target_os = "linux")]
+fn server_socket_timer(server: SocketAddr, client: SocketAddr) -> Option<(u8, u64)> {
+    let hex = |addr: SocketAddr| match addr {
+        SocketAddr::V4(v4) => format!(
+            "{:08X}:{:04X}",
+            u32::from_le_bytes(v4.ip().octets()),
+            v4.port()
+        ),
+        SocketAddr::V6(_) => unreachable!("the test servers listen on 127.0.0.1"),
+    };
+    let (local, remote) = (hex(server), hex(client));
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields[1] != local || fields[2] != remote {
+            return None;
+        }
+        let (kind, when) = fields[5].split_once(':')?;
+        Some((
+            u8::from_str_radix(kind, 16).ok()?,
+            u64::from_str_radix(when, 16).ok()?,
+        ))
+    })
+}
+
+/// Waits until the server has accepted the connection and its socket shows a timer other than
+/// `none`, or two seconds have passed; returns what the socket showed last.
+#[cfg(target_os = "linux")]
+async fn settled_server_socket_timer(server: SocketAddr, client: SocketAddr) -> Option<(u8, u64)> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let timer = server_socket_timer(server, client);
+        if matches!(timer, Some((kind, _)) if kind != 0) || Instant::now() > deadline {
+            return timer;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn accepted_connections_have_tcp_keepalive_so_vanished_peers_are_closed() {
+    const KEEPALIVE_TIMER: u8 = 2;
+    // USER_HZ: /proc reports timers in hundredths of a second.
+    const TICKS_PER_SECOND: u64 = 100;
+
+    let server = TestServer::start().await;
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let client = tcp.local_addr().unwrap();
+    let (kind, when) = settled_server_socket_timer(server.addr, client)
+        .await
+        .expect("the accepted connection is in /proc/net/tcp");
+    assert_eq!(
+        kind, KEEPALIVE_TIMER,
+        "no keepalive timer on the idle connection"
+    );
+    // The default idle time is 60 s: the first probe is due well after 30 s from now.
+    assert!(
+        when > 30 * TICKS_PER_SECOND && when <= 60 * TICKS_PER_SECOND,
+        "first probe due in {when} ticks"
+    );
+
+    let off = TestServer::start_with(|s| s.tcp_keepalive(None)).await;
+    let tcp = tokio::net::TcpStream::connect(off.addr).await.unwrap();
+    let client = tcp.local_addr().unwrap();
+    // Give the server time to accept (and, were it on, to set the option).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (kind, _) = settled_server_socket_timer(off.addr, client).await.unwrap();
+    assert_eq!(kind, 0, "a timer on a connection with keepalive off");
+}
