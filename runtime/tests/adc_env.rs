@@ -20,7 +20,8 @@ async fn call(channel: &cloudrun_runtime::client::Channel) -> Result<String, ton
     .map(tonic::Response::into_inner)
 }
 
-/// A server that answers every call UNIMPLEMENTED, recording the authorization header.
+/// A server that answers every call UNIMPLEMENTED, recording the bearer header the client
+/// sends by default (`x-serverless-authorization`).
 async fn recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::convert::Infallible;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -34,7 +35,7 @@ async fn recorder() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(
                     move |request: http::Request<hyper::body::Incoming>| {
-                        if let Some(value) = request.headers().get("authorization") {
+                        if let Some(value) = request.headers().get("x-serverless-authorization") {
                             record
                                 .lock()
                                 .unwrap()

@@ -31,7 +31,6 @@ struct Rule {
 
 /// Everything the checks need, shared by every connection.
 pub(crate) struct AuthState {
-    mode: AuthMode,
     identifier: Arc<Identifier>,
     rules: HashMap<&'static str, Rule>,
     allowed: Vec<Principal>,
@@ -120,7 +119,6 @@ impl AuthState {
             )
         });
         Ok(Some(Arc::new(AuthState {
-            mode: config.mode,
             identifier,
             rules,
             allowed,
@@ -189,13 +187,13 @@ impl AuthState {
 }
 
 impl AuthState {
-    /// The caller's token. Behind Cloud Run (`platform`), a caller that needs `authorization`
-    /// for the application sends its ID token as `x-serverless-authorization`, which Cloud Run
-    /// checks instead; that one then names the caller.
+    /// The caller's token: `x-serverless-authorization` when present, else `authorization`.
+    /// Cloud Run checks them in that order, so a caller whose `authorization` carries the
+    /// application's own credentials sends its ID token in the other one, which then names the
+    /// caller; generated clients always use it (it is cheaper to send, see
+    /// [`TokenHeader`](crate::client::TokenHeader)).
     fn token_of<'a>(&self, headers: &'a HeaderMap) -> Result<Option<&'a str>, Rejection> {
-        if self.mode == AuthMode::Platform
-            && let Some(token) = bearer(headers, SERVERLESS_AUTHORIZATION)?
-        {
+        if let Some(token) = bearer(headers, SERVERLESS_AUTHORIZATION)? {
             return Ok(Some(token));
         }
         bearer(headers, http::header::AUTHORIZATION.as_str())

@@ -11,8 +11,8 @@
 //! | `CLOUDRUN_AUTH_ALLOWED` | principals allowed on methods whose proto declares no rule, comma-separated | any verified caller |
 //!
 //! - **`off`**: no checks; handlers see no caller.
-//! - **`verify`**: every call (health checks excepted) must carry `authorization: Bearer <ID
-//!   token>`: an RS256/ES256 (or other asymmetric) JWT signed by one of the issuer's keys, for
+//! - **`verify`**: every call (health checks excepted) must carry a bearer ID token
+//!   (`x-serverless-authorization` or `authorization: Bearer <token>`, below): an RS256/ES256 (or other asymmetric) JWT signed by one of the issuer's keys, for
 //!   one of the audiences, within its validity period (30 s of clock skew allowed). Keys come
 //!   from the issuer's JWKS, cached for as long as its `Cache-Control` says (an hour otherwise)
 //!   and fetched again when a token names a key not seen yet, so key rotation is followed. Each
@@ -20,11 +20,14 @@
 //! - **`platform`**: the service sits behind Cloud Run's IAM check (`--no-allow-unauthenticated`),
 //!   which has verified the token already and strips its signature: claims are read without
 //!   checking a signature (expiry, and the audience when `CLOUDRUN_AUTH_AUDIENCE` is set, are
-//!   still checked). The token is read from `x-serverless-authorization` when present (Cloud
-//!   Run's header for callers whose `authorization` carries the application's own credentials),
-//!   else from `authorization`. **Safe only when the service is not publicly invocable**: anyone
-//!   who can reach the container directly can claim to be anyone.
+//!   still checked). **Safe only when the service is not publicly invocable**: anyone who can
+//!   reach the container directly can claim to be anyone.
 //!
+//! In both modes the token is read from `x-serverless-authorization` when present, else from
+//! `authorization`: Cloud Run's own order, which leaves `authorization` to the application (an
+//! end user's credentials, say). The generated clients send `x-serverless-authorization`
+//! (see [`TokenHeader`](crate::client::TokenHeader)); Python, Go and `grpcurl` callers usually
+//! send `authorization`.//!
 //! A missing, malformed, expired or not-yet-valid token, a wrong audience or issuer, a bad
 //! signature, an unknown key or a forbidden algorithm (`none`, or HMAC, which would let a public
 //! key serve as a shared secret) answers `UNAUTHENTICATED`, with a message that says which (an

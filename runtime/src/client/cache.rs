@@ -30,11 +30,14 @@ pub(crate) struct CacheSettings {
     pub(crate) refresh_margin: Duration,
     /// A fetch that takes longer fails.
     pub(crate) fetch_timeout: Duration,
+    /// Whether the header may enter HPACK's dynamic table (see [`TokenHeader`](super::TokenHeader)).
+    pub(crate) hpack_indexable: bool,
 }
 
 /// A token ready to send.
 pub(crate) struct CachedToken {
-    /// `Bearer <token>`, marked sensitive (never printed by `Debug`, never HPACK-indexed).
+    /// `Bearer <token>`. Marked sensitive (never printed by `Debug`, never HPACK-indexed) unless
+    /// it travels in a header meant to be indexed.
     pub(crate) header: HeaderValue,
     expires_at: Option<Instant>,
 }
@@ -224,7 +227,7 @@ impl TokenCache {
         )
         .await;
         let result = match fetched {
-            Ok(Ok(token)) => prepare(&token),
+            Ok(Ok(token)) => prepare(&token, self.settings.hpack_indexable),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(TokenError::new(format!(
                 "no token within {} ms",
@@ -269,7 +272,7 @@ impl TokenCache {
 }
 
 /// Checks and converts a fetched token.
-fn prepare(token: &Token) -> Result<CachedToken, TokenError> {
+fn prepare(token: &Token, hpack_indexable: bool) -> Result<CachedToken, TokenError> {
     let expires_at = match token.expires_at() {
         None => None,
         Some(at) => match at.duration_since(SystemTime::now()) {
@@ -284,7 +287,7 @@ fn prepare(token: &Token) -> Result<CachedToken, TokenError> {
     let mut header = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
         TokenError::new("the token holds characters that an HTTP header cannot carry")
     })?;
-    header.set_sensitive(true);
+    header.set_sensitive(!hpack_indexable);
     Ok(CachedToken { header, expires_at })
 }
 
@@ -319,14 +322,17 @@ mod tests {
     }
 
     #[test]
-    fn prepared_tokens_are_sensitive_bearer_headers() {
-        let token = prepare(&Token::new("abc")).unwrap();
+    fn prepared_tokens_are_bearer_headers_sensitive_unless_meant_to_be_indexed() {
+        let token = prepare(&Token::new("abc"), false).unwrap();
         assert_eq!(token.header, "Bearer abc");
         assert!(token.header.is_sensitive());
-        assert!(prepare(&Token::new("bad\nvalue")).is_err());
+        let indexable = prepare(&Token::new("abc"), true).unwrap();
+        assert_eq!(indexable.header, "Bearer abc");
+        assert!(!indexable.header.is_sensitive());
+        assert!(prepare(&Token::new("bad\nvalue"), true).is_err());
         let expired = Token::with_expiry("t", SystemTime::now() - Duration::from_secs(1));
         assert!(
-            prepare(&expired)
+            prepare(&expired, true)
                 .unwrap_err()
                 .reason()
                 .contains("already expired")

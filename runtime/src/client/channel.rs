@@ -15,7 +15,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::AUTHORIZATION;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
@@ -40,6 +39,7 @@ pub(crate) struct MethodPolicy {
 
 pub(crate) struct Shared {
     pub(crate) tokens: Option<Arc<TokenCache>>,
+    pub(crate) token_header: http::HeaderName,
     pub(crate) default_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) methods: HashMap<Box<str>, MethodPolicy>,
@@ -200,7 +200,7 @@ async fn attempts(
         if let Some(token) = &token {
             request
                 .headers_mut()
-                .insert(AUTHORIZATION, token.header.clone());
+                .insert(shared.token_header.clone(), token.header.clone());
         }
         return send(inner, request).await;
     }
@@ -218,7 +218,7 @@ async fn attempts(
         };
         let mut headers = parts.headers.clone();
         if let Some(token) = &token {
-            headers.insert(AUTHORIZATION, token.header.clone());
+            headers.insert(shared.token_header.clone(), token.header.clone());
         }
         if attempt > 1 || refreshed {
             let left = deadline.saturating_duration_since(Instant::now());

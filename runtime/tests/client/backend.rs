@@ -50,8 +50,11 @@ pub struct Record {
     pub reads: AtomicUsize,
     pub writes: AtomicUsize,
     pub uploads: AtomicUsize,
-    /// The `authorization` header of every call, in order.
+    /// The bearer header of every call, in order: `x-serverless-authorization` (where the
+    /// client puts its token by default), else `authorization`.
     pub authorizations: Mutex<Vec<Option<String>>>,
+    /// Which of the two it was, for every call.
+    pub token_headers: Mutex<Vec<Option<&'static str>>>,
     /// The `grpc-timeout` header of every call, in order.
     pub timeouts: Mutex<Vec<Option<String>>>,
     /// Answer this many calls (of any method) `UNAVAILABLE` before behaving.
@@ -67,6 +70,10 @@ pub struct Record {
 impl Record {
     pub fn authorizations(&self) -> Vec<Option<String>> {
         self.authorizations.lock().unwrap().clone()
+    }
+
+    pub fn token_headers(&self) -> Vec<Option<&'static str>> {
+        self.token_headers.lock().unwrap().clone()
     }
 
     pub fn calls(&self) -> usize {
@@ -159,7 +166,13 @@ impl tower::Service<http::Request<Body>> for BackendServer {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let authorization = header("authorization");
+        let (token_header, authorization) = match ["x-serverless-authorization", "authorization"]
+            .into_iter()
+            .find_map(|name| header(name).map(|value| (name, value)))
+        {
+            Some((name, value)) => (Some(name), Some(value)),
+            None => (None, None),
+        };
         let timeout = header("grpc-timeout");
         let path = request.uri().path().to_owned();
         Box::pin(async move {
@@ -168,6 +181,7 @@ impl tower::Service<http::Request<Body>> for BackendServer {
                 .lock()
                 .unwrap()
                 .push(authorization.clone());
+            record.token_headers.lock().unwrap().push(token_header);
             record.timeouts.lock().unwrap().push(timeout);
             match path.as_str() {
                 READ => record.reads.fetch_add(1, Ordering::SeqCst),

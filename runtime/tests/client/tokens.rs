@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cloudrun_fake_google::{FakeGoogle, MetadataBehaviour};
-use cloudrun_runtime::client::{ClientConfig, GoogleIdToken};
+use cloudrun_runtime::client::{ClientConfig, GoogleIdToken, StaticToken, Token, TokenHeader};
 use tonic::Code;
 
 use crate::backend::{Backend, READ, WRITE, unary};
@@ -49,6 +49,36 @@ async fn a_thousand_concurrent_calls_cost_one_token_fetch() {
         cloudrun_fake_google::DEFAULT_SERVICE_ACCOUNT
     );
     assert_eq!(google.identity_audiences(), ["https://backend.test"]);
+}
+
+#[tokio::test]
+async fn the_token_travels_in_x_serverless_authorization_unless_told_otherwise() {
+    let backend = Backend::start().await;
+    let config = || {
+        ClientConfig::new(backend.http_url())
+            .methods(crate::backend::METHODS)
+            .token_source(StaticToken::new(Token::new("opaque-token")))
+    };
+    let default = config().connect().await.unwrap();
+    let classic = config()
+        .token_header(TokenHeader::Authorization)
+        .connect()
+        .await
+        .unwrap();
+    unary(&default, READ, "a", None).await.unwrap();
+    unary(&classic, READ, "b", None).await.unwrap();
+    // The backend reads x-serverless-authorization first: the classic call had none.
+    assert_eq!(
+        backend.record.token_headers(),
+        [Some("x-serverless-authorization"), Some("authorization")]
+    );
+    assert_eq!(
+        backend.record.authorizations(),
+        [
+            Some("Bearer opaque-token".to_owned()),
+            Some("Bearer opaque-token".to_owned())
+        ]
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use cloudrun_runtime::AuthConfig;
 use serde_json::json;
 use tonic::Code;
 
-use crate::doors::{ENTER, KNOCK, PEEK};
+use crate::doors::{ENTER, KNOCK, PEEK, call_with_headers};
 use crate::tokens::with;
 use crate::{ALICE, AUDIENCE, BOB, Doors, verify};
 
@@ -174,4 +174,56 @@ async fn off_mode_checks_nothing_and_warns_that_declared_rules_are_not_enforced(
                 .contains("CLOUDRUN_AUTH_MODE is off")
     });
     assert!(warned, "{}", doors.logs.text());
+}
+
+#[tokio::test]
+async fn x_serverless_authorization_names_the_caller_before_authorization_in_both_modes() {
+    let google = FakeGoogle::start().await;
+    let verifying = Doors::start(verify(&google)).await;
+    let platform = Doors::start(AuthConfig::platform().audiences([AUDIENCE])).await;
+    let alice = format!("Bearer {}", google.mint_for(ALICE, AUDIENCE));
+    let bob = format!("Bearer {}", google.mint_for(BOB, AUDIENCE));
+    let expired = format!(
+        "Bearer {}",
+        google.mint(&with(
+            &google.claims_for(ALICE, AUDIENCE),
+            json!({"exp": unix_now() - 600}),
+        ))
+    );
+    let channels = [
+        ("verify", verifying.channel().await),
+        ("platform", platform.channel().await),
+    ];
+    for (mode, channel) in &channels {
+        // Alone, as generated clients send it.
+        let answer = call_with_headers(channel, KNOCK, &[("x-serverless-authorization", &alice)])
+            .await
+            .unwrap_or_else(|s| panic!("{mode}: {s:?}"));
+        assert!(answer.starts_with(ALICE), "{mode}: {answer}");
+        // With the application's own `authorization` next to it: the ID token names the caller.
+        let answer = call_with_headers(
+            channel,
+            KNOCK,
+            &[
+                ("x-serverless-authorization", &alice),
+                ("authorization", &bob),
+            ],
+        )
+        .await
+        .unwrap_or_else(|s| panic!("{mode}: {s:?}"));
+        assert!(answer.starts_with(ALICE), "{mode}: {answer}");
+        // A bad one is not rescued by a good `authorization`.
+        let status = call_with_headers(
+            channel,
+            KNOCK,
+            &[
+                ("x-serverless-authorization", &expired),
+                ("authorization", &bob),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated, "{mode}");
+        assert!(status.message().contains("expired"), "{mode}: {status:?}");
+    }
 }
