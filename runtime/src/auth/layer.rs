@@ -142,8 +142,9 @@ impl AuthState {
             }
             return Check::Reject(
                 Rejection::unauthenticated(
-                    "the call carries no ID token: send `authorization: Bearer <token>` with \
-                     an ID token whose audience is this service's URL",
+                    "the call carries no ID token: send `authorization: Bearer <token>` (or \
+                     `x-serverless-authorization`) with an ID token whose audience is this \
+                     service's URL",
                 ),
                 None,
             );

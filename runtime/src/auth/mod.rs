@@ -11,12 +11,13 @@
 //! | `CLOUDRUN_AUTH_ALLOWED` | principals allowed on methods whose proto declares no rule, comma-separated | any verified caller |
 //!
 //! - **`off`**: no checks; handlers see no caller.
-//! - **`verify`**: every call (health checks excepted) must carry a bearer ID token
-//!   (`x-serverless-authorization` or `authorization: Bearer <token>`, below): an RS256/ES256 (or other asymmetric) JWT signed by one of the issuer's keys, for
-//!   one of the audiences, within its validity period (30 s of clock skew allowed). Keys come
-//!   from the issuer's JWKS, cached for as long as its `Cache-Control` says (an hour otherwise)
-//!   and fetched again when a token names a key not seen yet, so key rotation is followed. Each
-//!   distinct token is verified once and remembered until it expires.
+//! - **`verify`**: every call (health checks excepted) must carry `Bearer <ID token>` (in
+//!   `x-serverless-authorization` or `authorization`, below): an RS256/ES256 (or other
+//!   asymmetric) JWT signed by one of the issuer's keys, for one of the audiences, within its
+//!   validity period (30 s of clock skew allowed). Keys come from the issuer's JWKS, cached for
+//!   as long as its `Cache-Control` says (an hour otherwise) and fetched again when a token
+//!   names a key not seen yet, so key rotation is followed. Each distinct token is verified once
+//!   and remembered until it expires.
 //! - **`platform`**: the service sits behind Cloud Run's IAM check (`--no-allow-unauthenticated`),
 //!   which has verified the token already and strips its signature: claims are read without
 //!   checking a signature (expiry, and the audience when `CLOUDRUN_AUTH_AUDIENCE` is set, are
@@ -27,7 +28,8 @@
 //! `authorization`: Cloud Run's own order, which leaves `authorization` to the application (an
 //! end user's credentials, say). The generated clients send `x-serverless-authorization`
 //! (see [`TokenHeader`](crate::client::TokenHeader)); Python, Go and `grpcurl` callers usually
-//! send `authorization`.//!
+//! send `authorization`.
+//!
 //! A missing, malformed, expired or not-yet-valid token, a wrong audience or issuer, a bad
 //! signature, an unknown key or a forbidden algorithm (`none`, or HMAC, which would let a public
 //! key serve as a shared secret) answers `UNAUTHENTICATED`, with a message that says which (an
