@@ -123,7 +123,8 @@ impl MethodAuth {
     }
 }
 
-/// One RPC of a generated service. See the [module documentation](self).
+/// One RPC of a generated service: its path, whether repeating it is safe, whether its request
+/// streams, and who may call it. Generated code declares one `static` table of these per service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MethodDef {
     path: &'static str,
