@@ -1,83 +1,22 @@
 //! The catalog's deployment files are ones a user could deploy: the Cloud Run service manifest and
 //! the Dockerfile are parsed and checked against the runtime's contract (h2c on 8080, gRPC probes).
 
-use cloudrun_tests::workspace_root;
+mod deploy;
 
-fn read(path: &str) -> String {
-    std::fs::read_to_string(workspace_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use deploy::{
+    assert_serves_h2c_with_grpc_probes, assert_toolchain_builds_the_workspace, instructions, read,
+};
 
 #[test]
 fn service_yaml_names_the_port_h2c_and_probes_with_grpc_health() {
     let doc: serde_yaml::Value =
         serde_yaml::from_str(&read("examples/catalog/service.yaml")).expect("valid YAML");
-    assert_eq!(doc["apiVersion"], "serving.knative.dev/v1");
-    assert_eq!(doc["kind"], "Service");
-    let containers = doc["spec"]["template"]["spec"]["containers"]
-        .as_sequence()
-        .expect("containers list");
-    assert_eq!(containers.len(), 1);
-    let container = &containers[0];
-    let ports = container["ports"].as_sequence().expect("ports list");
-    assert_eq!(ports.len(), 1, "Cloud Run takes exactly one container port");
-    assert_eq!(
-        ports[0]["name"], "h2c",
-        "the port must be named h2c for end-to-end HTTP/2"
-    );
-    let port = ports[0]["containerPort"]
-        .as_u64()
-        .expect("numeric containerPort");
-    assert_eq!(port, 8080, "the runtime's default PORT");
-    for probe in ["startupProbe", "livenessProbe"] {
-        let grpc = &container[probe]["grpc"];
-        assert!(grpc.is_mapping(), "{probe} must be a gRPC probe");
-        assert_eq!(
-            grpc["port"].as_u64(),
-            Some(port),
-            "{probe} probes the serving port"
-        );
-        assert_eq!(
-            grpc["service"].as_str().unwrap_or(""),
-            "",
-            "{probe} checks the whole server"
-        );
-    }
-    let concurrency = doc["spec"]["template"]["spec"]["containerConcurrency"]
-        .as_u64()
-        .expect("containerConcurrency");
-    assert!((1..=1000).contains(&concurrency));
+    assert_serves_h2c_with_grpc_probes(&doc, "examples/catalog/service.yaml");
 }
 
 #[test]
 fn dockerfile_builds_the_catalog_and_runs_it_on_8080() {
-    let dockerfile = read("examples/catalog/Dockerfile");
-    let instructions: Vec<(String, String)> = dockerfile
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (op, rest) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
-            (op.to_ascii_uppercase(), rest.trim().to_string())
-        })
-        .collect();
-    let known = [
-        "FROM",
-        "WORKDIR",
-        "COPY",
-        "RUN",
-        "ENV",
-        "EXPOSE",
-        "ENTRYPOINT",
-        "CMD",
-        "USER",
-        "ARG",
-    ];
-    for (op, _) in &instructions {
-        assert!(
-            known.contains(&op.as_str()),
-            "unexpected Dockerfile instruction {op}"
-        );
-    }
+    let instructions = instructions(&read("examples/catalog/Dockerfile"));
     let froms: Vec<_> = instructions.iter().filter(|(op, _)| op == "FROM").collect();
     assert_eq!(froms.len(), 2, "a build stage and a runtime stage");
     assert!(
@@ -119,27 +58,7 @@ fn dockerfile_builds_the_catalog_and_runs_it_on_8080() {
             .iter()
             .any(|(op, rest)| op == "ENV" && rest == "PORT=8080")
     );
-    // The build stage's toolchain must be able to build the workspace.
-    let toolchain_version = toolchain
-        .trim_start_matches("rust:")
-        .split('-')
-        .next()
-        .unwrap();
-    let manifest = read("Cargo.toml");
-    let msrv = manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("rust-version = "))
-        .expect("workspace rust-version");
-    let parse = |v: &str| {
-        v.trim_matches('"')
-            .split('.')
-            .map(|p| p.parse::<u32>().unwrap())
-            .collect::<Vec<_>>()
-    };
-    assert!(
-        parse(toolchain_version) >= parse(msrv),
-        "rust:{toolchain_version} is older than rust-version {msrv}"
-    );
+    assert_toolchain_builds_the_workspace(toolchain);
 }
 
 #[test]

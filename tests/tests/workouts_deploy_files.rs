@@ -8,26 +8,20 @@ use std::path::Path;
 
 use cloudrun_runtime::AuthMode;
 use cloudrun_tests::workspace_root;
+use deploy::{
+    assert_serves_h2c_with_grpc_probes, assert_toolchain_builds_the_workspace, container,
+    instructions, read,
+};
 use workouts_api::trainer::trainer_service_cloudrun;
 use workouts_api::users::users_service_cloudrun;
 
-const SERVICES: [&str; 3] = ["trainer", "users", "trainings"];
+mod deploy;
 
-fn read(path: &str) -> String {
-    std::fs::read_to_string(workspace_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+const SERVICES: [&str; 3] = ["trainer", "users", "trainings"];
 
 fn manifest(service: &str) -> serde_yaml::Value {
     let path = format!("examples/workouts-api/service-{service}.yaml");
     serde_yaml::from_str(&read(&path)).unwrap_or_else(|e| panic!("{path}: invalid YAML: {e}"))
-}
-
-fn container(doc: &serde_yaml::Value) -> &serde_yaml::Value {
-    let containers = doc["spec"]["template"]["spec"]["containers"]
-        .as_sequence()
-        .expect("containers list");
-    assert_eq!(containers.len(), 1, "one container per service");
-    &containers[0]
 }
 
 /// The container's environment as name → value; a repeated name or a value that is not a plain
@@ -51,42 +45,7 @@ fn env(doc: &serde_yaml::Value) -> BTreeMap<String, String> {
 #[test]
 fn every_manifest_names_the_port_h2c_and_probes_with_grpc_health() {
     for service in SERVICES {
-        let doc = manifest(service);
-        assert_eq!(doc["apiVersion"], "serving.knative.dev/v1", "{service}");
-        assert_eq!(doc["kind"], "Service", "{service}");
-        let container = container(&doc);
-        let ports = container["ports"].as_sequence().expect("ports list");
-        assert_eq!(
-            ports.len(),
-            1,
-            "{service}: Cloud Run takes exactly one container port"
-        );
-        assert_eq!(
-            ports[0]["name"], "h2c",
-            "{service}: the port must be named h2c for end-to-end HTTP/2"
-        );
-        let port = ports[0]["containerPort"]
-            .as_u64()
-            .expect("numeric containerPort");
-        assert_eq!(port, 8080, "{service}: the runtime's default PORT");
-        for probe in ["startupProbe", "livenessProbe"] {
-            let grpc = &container[probe]["grpc"];
-            assert!(grpc.is_mapping(), "{service}: {probe} must be a gRPC probe");
-            assert_eq!(
-                grpc["port"].as_u64(),
-                Some(port),
-                "{service}: {probe} probes the serving port"
-            );
-            assert_eq!(
-                grpc["service"].as_str().unwrap_or(""),
-                "",
-                "{service}: {probe} checks the whole server"
-            );
-        }
-        let concurrency = doc["spec"]["template"]["spec"]["containerConcurrency"]
-            .as_u64()
-            .expect("containerConcurrency");
-        assert!((1..=1000).contains(&concurrency), "{service}");
+        assert_serves_h2c_with_grpc_probes(&manifest(service), service);
     }
 }
 
@@ -234,39 +193,6 @@ fn every_variable_set_is_one_the_binary_reads() {
     }
 }
 
-/// The Dockerfile's instructions as (upper-case op, arguments), comments dropped and
-/// continuation lines joined.
-fn instructions(dockerfile: &str) -> Vec<(String, String)> {
-    let mut logical = Vec::new();
-    let mut pending = String::new();
-    for line in dockerfile.lines().map(str::trim) {
-        if line.starts_with('#') || (line.is_empty() && pending.is_empty()) {
-            continue;
-        }
-        match line.strip_suffix('\\') {
-            Some(head) => {
-                pending.push_str(head);
-                pending.push(' ');
-            }
-            None => {
-                pending.push_str(line);
-                logical.push(std::mem::take(&mut pending));
-            }
-        }
-    }
-    assert!(
-        pending.is_empty(),
-        "the Dockerfile ends inside a continuation"
-    );
-    logical
-        .iter()
-        .map(|l| {
-            let (op, rest) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
-            (op.to_ascii_uppercase(), rest.trim().to_string())
-        })
-        .collect()
-}
-
 /// `$SERVICE` or `${SERVICE}`, quoted or not.
 fn names_service(word: &str) -> bool {
     let word = word.trim_matches('"');
@@ -277,24 +203,6 @@ fn names_service(word: &str) -> bool {
 fn dockerfile_builds_the_service_asked_for_and_runs_it_on_8080() {
     let dockerfile = read("examples/workouts-api/Dockerfile");
     let instructions = instructions(&dockerfile);
-    let known = [
-        "FROM",
-        "WORKDIR",
-        "COPY",
-        "RUN",
-        "ENV",
-        "EXPOSE",
-        "ENTRYPOINT",
-        "CMD",
-        "USER",
-        "ARG",
-    ];
-    for (op, _) in &instructions {
-        assert!(
-            known.contains(&op.as_str()),
-            "unexpected Dockerfile instruction {op}"
-        );
-    }
     let froms: Vec<usize> = instructions
         .iter()
         .enumerate()
@@ -399,27 +307,7 @@ fn dockerfile_builds_the_service_asked_for_and_runs_it_on_8080() {
         );
     }
 
-    // The build stage's toolchain must be able to build the workspace.
-    let toolchain_version = toolchain
-        .trim_start_matches("rust:")
-        .split('-')
-        .next()
-        .unwrap();
-    let manifest = read("Cargo.toml");
-    let msrv = manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("rust-version = "))
-        .expect("workspace rust-version");
-    let parse = |v: &str| {
-        v.trim_matches('"')
-            .split('.')
-            .map(|p| p.parse::<u32>().unwrap())
-            .collect::<Vec<_>>()
-    };
-    assert!(
-        parse(toolchain_version) >= parse(msrv),
-        "rust:{toolchain_version} is older than rust-version {msrv}"
-    );
+    assert_toolchain_builds_the_workspace(toolchain);
 }
 
 /// The `[package]` name of a Cargo.toml, read line by line (the tests have no TOML parser).
